@@ -1,0 +1,1 @@
+"""rockshard: sharded CMake super-build pipelines."""

@@ -1,0 +1,1 @@
+"""The ``rockshard`` command line: thin wrappers over library functions returning exit codes."""

@@ -1,0 +1,56 @@
+"""GitHub Actions I/O through actions-toolkit: inputs, outputs, annotations, groups, summary."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from actions_toolkit import core
+
+from action_lib.errors import Finding
+
+
+def in_actions() -> bool:
+    """True inside a GitHub Actions (or act) step."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def get_input(name: str) -> str:
+    """An action input (``INPUT_<NAME>``), trimmed; "" when not given."""
+    return str(core.get_input(name))
+
+
+def set_output(name: str, value: str) -> None:
+    """A step output; multi-line values use GITHUB_OUTPUT's delimiter form."""
+    core.set_output(name, value)
+
+
+def error(message: str, finding: Finding | None = None) -> None:
+    """An ``::error`` annotation, located at the finding's file and line when given."""
+    if finding is not None and finding.line > 0:
+        core.error(message, file=finding.file, start_line=finding.line, title=finding.code)
+    else:
+        core.error(message)
+
+
+def append_summary(markdown: str) -> None:
+    """Append markdown to the job summary (``GITHUB_STEP_SUMMARY``), when there is one."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as stream:
+            stream.write(markdown.rstrip("\n") + "\n")
+
+
+@contextmanager
+def group(name: str) -> Iterator[None]:
+    """A collapsible log group in Actions; a plain heading elsewhere."""
+    if in_actions():
+        core.start_group(name)
+        try:
+            yield
+        finally:
+            core.end_group()
+    else:
+        yield

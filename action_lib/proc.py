@@ -1,0 +1,104 @@
+"""The one process runner for git, cmake, ninja and other tools."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from action_lib.errors import OperationError
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished process."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class ProcessError(OperationError):
+    """A process failed, timed out, or could not start."""
+
+    def __init__(self, message: str, result: Result | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _quote(args: Sequence[str]) -> str:
+    return " ".join(
+        a if a and all(c.isalnum() or c in "-_./=:,+@" for c in a) else repr(a) for a in args
+    )
+
+
+def _tail(text: str, lines: int = 5) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    check: bool = True,
+    capture: bool = True,
+    input_text: str | None = None,
+    retries: int = 0,
+    retry_if: Callable[[Result], bool] | None = None,
+    backoff: float = 1.0,
+) -> Result:
+    """Run a command. A failure raises ProcessError naming the command and quoting its stderr.
+
+    ``retries`` extra attempts are made, with exponential backoff and jitter, while
+    ``retry_if(result)`` says the failure is transient. A timeout kills the process.
+    """
+    argv = tuple(str(a) for a in args)
+    if not argv:
+        raise ValueError("empty command")
+    merged_env = None if env is None else {**os.environ, **env}
+    attempt = 0
+    while True:
+        try:
+            completed = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=merged_env,
+                timeout=timeout,
+                capture_output=capture,
+                text=True,
+                input=input_text,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise ProcessError(f"cannot run {argv[0]}: not found on PATH") from None
+        except subprocess.TimeoutExpired:
+            raise ProcessError(
+                f"{_quote(argv)} timed out after {timeout:g} s and was killed"
+            ) from None
+        result = Result(argv, completed.returncode, completed.stdout or "", completed.stderr or "")
+        if result.returncode == 0 or not check:
+            return result
+        if attempt < retries and retry_if is not None and retry_if(result):
+            time.sleep(backoff * (2**attempt) * (0.5 + random.random()))
+            attempt += 1
+            continue
+        detail = _tail(result.stderr) or _tail(result.stdout)
+        raise ProcessError(
+            f"{_quote(argv)} failed with exit status {result.returncode}"
+            + (f": {detail}" if detail else ""),
+            result,
+        )
+
+
+def which(tool: str) -> str | None:
+    """The full path of ``tool`` on PATH, or None."""
+    return shutil.which(tool)

@@ -1,0 +1,26 @@
+"""The topology engine: model, loading, validation and queries of BUILD_TOPOLOGY.toml."""
+
+from action_lib.topology.loader import load_topology, parse_topology
+from action_lib.topology.model import (
+    Artifact,
+    ArtifactGroup,
+    BuildStage,
+    Conditions,
+    ExternalGitSource,
+    SourceSet,
+    Topology,
+)
+from action_lib.topology.validate import validate_topology
+
+__all__ = [
+    "Artifact",
+    "ArtifactGroup",
+    "BuildStage",
+    "Conditions",
+    "ExternalGitSource",
+    "SourceSet",
+    "Topology",
+    "load_topology",
+    "parse_topology",
+    "validate_topology",
+]

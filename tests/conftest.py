@@ -1,0 +1,30 @@
+"""Shared fixtures: paths to the repository, its topology, and TheRock's reference data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_THEROCK = REPO.parent / "shared" / "therock"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def therock_dir() -> Path:
+    """TheRock's reference data (../shared/therock); skips when absent (a user's clone)."""
+    if not (SHARED_THEROCK / "BUILD_TOPOLOGY.toml").is_file():
+        pytest.skip("../shared/therock is absent: TheRock reference data is only in CI")
+    return SHARED_THEROCK
+
+
+@pytest.fixture(scope="session")
+def therock_topology_path(therock_dir: Path) -> Path:
+    """TheRock's real BUILD_TOPOLOGY.toml."""
+    return therock_dir / "BUILD_TOPOLOGY.toml"
