@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m action_lib demo
+	$(BIN)/rockshard topology validate
+	$(BIN)/rockshard topology order --amdgpu-families gfx110X-all,gfx94X-dcgpu
 
 test: lint typecheck pytest
 

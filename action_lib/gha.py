@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from actions_toolkit import core
+from actions_toolkit.command import issue_command
 
 from action_lib.errors import Finding
 
@@ -29,10 +30,13 @@ def set_output(name: str, value: str) -> None:
 
 def error(message: str, finding: Finding | None = None) -> None:
     """An ``::error`` annotation, located at the finding's file and line when given."""
-    if finding is not None and finding.line > 0:
-        core.error(message, file=finding.file, start_line=finding.line, title=finding.code)
-    else:
-        core.error(message)
+    properties: dict[str, str | int] = {}
+    if finding is not None:
+        properties = {"file": finding.file, "title": finding.code}
+        if finding.line > 0:
+            properties["line"] = finding.line
+    # issue_command directly: core.error would also emit empty endLine/col properties.
+    issue_command("error", properties, message)
 
 
 def append_summary(markdown: str) -> None:

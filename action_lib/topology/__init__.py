@@ -1,6 +1,6 @@
 """The topology engine: model, loading, validation and queries of BUILD_TOPOLOGY.toml."""
 
-from action_lib.topology.loader import load_topology, parse_topology
+from action_lib.topology.loader import check_topology_text, load_topology, parse_topology
 from action_lib.topology.model import (
     Artifact,
     ArtifactGroup,
@@ -20,6 +20,7 @@ __all__ = [
     "ExternalGitSource",
     "SourceSet",
     "Topology",
+    "check_topology_text",
     "load_topology",
     "parse_topology",
     "validate_topology",

@@ -128,6 +128,24 @@ def closures(topo_order: Sequence[str], deps: Edges) -> dict[str, int]:
     return out
 
 
+def demand(topo_order: Sequence[str], deps: Edges, owner_bit: Mapping[str, int]) -> dict[str, int]:
+    """For every node, the bit set of owners that need it, directly or transitively.
+
+    ``owner_bit[n]`` is the bit (a power of two) of the owner of node ``n``; nodes without an
+    owner may be left out. A node is needed by owner ``o`` when some node of ``o`` depends on
+    it through any chain. One pass in reverse topological order: O(nodes + edges) when owners
+    fit in a machine word or two.
+    """
+    need = dict.fromkeys(topo_order, 0)
+    for name in reversed(topo_order):
+        carried = need[name] | owner_bit.get(name, 0)
+        if carried:
+            for dep in deps.get(name, ()):
+                if dep in need:
+                    need[dep] |= carried
+    return need
+
+
 def bits_to_names(mask: int, topo_order: Sequence[str]) -> list[str]:
     """The names of the set bits of ``mask`` (see :func:`closures`)."""
     names: list[str] = []

@@ -29,34 +29,24 @@ def _split_dotted(path: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
+
+
 def _code_part(raw: str) -> str:
-    """The line with string contents and any trailing comment removed."""
-    out: list[str] = []
-    quote = ""
-    escape = False
-    for ch in raw:
-        if quote:
-            if escape:
-                escape = False
-            elif ch == "\\" and quote == '"':
-                escape = True
-            elif ch == quote:
-                quote = ""
-                out.append(ch)
-            continue
-        if ch == "#":
-            break
-        if ch in "\"'":
-            quote = ch
-        out.append(ch)
-    return "".join(out)
+    """The line with string contents and any trailing comment removed (fast path)."""
+    if '"' not in raw and "'" not in raw:
+        return raw.split("#", 1)[0]
+    return _STRING.sub('""', raw).split("#", 1)[0]
 
 
 class LineIndex:
     """Maps a table path (and optionally a key in it) to its 1-based line number."""
 
     def __init__(self, text: str) -> None:
+        self._text: str | None = text
         self._lines: dict[tuple[str, ...], int] = {}
+
+    def _build(self, text: str) -> None:
         table: tuple[str, ...] = ()
         depth = 0  # bracket depth of a multi-line value; keys inside it are not table keys
         for number, raw in enumerate(text.splitlines(), start=1):
@@ -65,7 +55,8 @@ class LineIndex:
                 header = _HEADER.match(raw)
                 if header and not _KEY.match(raw):
                     table = _split_dotted(header.group("path"))
-                    self._lines.setdefault(table, number)
+                    for end in range(1, len(table) + 1):
+                        self._lines.setdefault(table[:end], number)
                     continue
                 key = _KEY.match(raw)
                 if key:
@@ -76,6 +67,9 @@ class LineIndex:
 
     def line(self, *path: str) -> int:
         """The line of ``path``, else of its longest known prefix, else 0."""
+        if self._text is not None:
+            text, self._text = self._text, None
+            self._build(text)
         for end in range(len(path), 0, -1):
             found = self._lines.get(tuple(path[:end]))
             if found is not None:

@@ -41,7 +41,6 @@ class SourceSet:
     external_git_sources: tuple[ExternalGitSource, ...] = ()
     disable_platforms: tuple[str, ...] = ()
     path_prefixes: tuple[str, ...] = ()
-    line: int = 0
 
     def enabled_on(self, platform: str | None) -> bool:
         """False when the source set is disabled on ``platform``."""
@@ -56,7 +55,6 @@ class BuildStage:
     description: str = ""
     artifact_groups: tuple[str, ...] = ()
     type: str = "generic"
-    line: int = 0
 
     @property
     def per_arch(self) -> bool:
@@ -74,7 +72,6 @@ class ArtifactGroup:
     artifact_group_deps: tuple[str, ...] = ()
     source_sets: tuple[str, ...] = ()
     disable_platforms: tuple[str, ...] = ()
-    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,6 @@ class Artifact:
     split_databases: tuple[str, ...] = ()
     test_artifacts: tuple[str, ...] = ()
     ci_disabled: bool = False
-    line: int = 0
 
     def disabled_on_platform(
         self, platform: str | None, flags: frozenset[str] = frozenset()
@@ -156,7 +152,10 @@ class Topology:
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def line(self, *path: str) -> int:
-        """The line of a table or key, e.g. ``line("artifacts", "blas", "artifact_deps")``."""
+        """The line of a table or key, e.g. ``line("artifacts", "blas", "artifact_deps")``.
+
+        Lines are indexed on first use, so loading a clean topology pays nothing for them.
+        """
         return self.lines.line(*path)
 
     @cached_property

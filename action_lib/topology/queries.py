@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from action_lib.errors import InputError
 from action_lib.topology import graph
@@ -32,10 +32,15 @@ class Analysis:
     """Everything derived from a topology under given conditions, computed once."""
 
     order: tuple[str, ...]  # enabled artifacts, dependencies first
-    closure: Mapping[str, int]  # artifact -> bit set of its transitive deps over `order`
+    deps: Mapping[str, list[str]]  # enabled artifact -> its enabled direct deps
     produced: Mapping[str, tuple[str, ...]]  # stage -> produced artifacts (sorted)
     inbound: Mapping[str, tuple[str, ...]]  # stage -> exact inbound artifacts (sorted)
     upstream: Mapping[str, tuple[str, ...]]  # stage -> stages it fetches from (sorted)
+
+    @cached_property
+    def closure(self) -> Mapping[str, int]:
+        """Artifact to the bit set (over ``order``) of its transitive deps; computed on demand."""
+        return graph.closures(self.order, self.deps)
 
 
 def require_stage(topology: Topology, stage: str) -> None:
@@ -58,12 +63,16 @@ def enabled_artifacts(topology: Topology, conditions: Conditions = ANYWHERE) -> 
     ]
 
 
-@lru_cache(maxsize=64)
 def analyze(topology: Topology, conditions: Conditions = ANYWHERE) -> Analysis:
-    """Compute produced and inbound sets of every stage, and the stage graph.
+    """Compute produced and inbound sets of every stage, and the stage graph (cached).
 
     Raises InputError when the artifact dependencies have a cycle.
     """
+    return _analyze(topology, conditions)
+
+
+@lru_cache(maxsize=64)
+def _analyze(topology: Topology, conditions: Conditions) -> Analysis:
     enabled = enabled_artifacts(topology, conditions)
     enabled_set = set(enabled)
     deps = {
@@ -75,29 +84,34 @@ def analyze(topology: Topology, conditions: Conditions = ANYWHERE) -> Analysis:
     except graphlib.CycleError as exc:
         cycle = " -> ".join(reversed(exc.args[1]))
         raise InputError(f"{topology.path}: artifact dependency cycle: {cycle}") from None
-    closure = graph.closures(order, deps)
-    position = {name: i for i, name in enumerate(order)}
+    stages = list(topology.build_stages)
+    stage_bit = {stage: 1 << i for i, stage in enumerate(stages)}
+    owner_bit = {
+        name: stage_bit[stage]
+        for name in enabled
+        if (stage := topology.artifact_to_stage.get(name)) is not None
+    }
+    need = graph.demand(order, deps, owner_bit)
 
-    produced_by_stage: dict[str, list[str]] = {s: [] for s in topology.build_stages}
-    for name in enabled:
-        stage = topology.artifact_to_stage.get(name)
-        if stage is not None:
-            produced_by_stage[stage].append(name)
+    produced_by_stage: dict[str, list[str]] = {s: [] for s in stages}
+    inbound_by_stage: dict[str, list[str]] = {s: [] for s in stages}
+    for name in order:
+        own = owner_bit.get(name, 0)
+        if own:
+            produced_by_stage[stages[own.bit_length() - 1]].append(name)
+        rest = need[name] & ~own
+        while rest:
+            low = rest & -rest
+            inbound_by_stage[stages[low.bit_length() - 1]].append(name)
+            rest ^= low
 
-    produced: dict[str, tuple[str, ...]] = {}
-    inbound: dict[str, tuple[str, ...]] = {}
+    produced = {s: tuple(sorted(names)) for s, names in produced_by_stage.items()}
+    inbound = {s: tuple(sorted(names)) for s, names in inbound_by_stage.items()}
     upstream: dict[str, tuple[str, ...]] = {}
-    for stage, names in produced_by_stage.items():
-        own = 0
-        need = 0
-        for name in names:
-            own |= 1 << position[name]
-            need |= closure[name]
-        produced[stage] = tuple(sorted(names))
-        inbound[stage] = tuple(sorted(graph.bits_to_names(need & ~own, order)))
-        feeders = {topology.artifact_to_stage.get(a) for a in inbound[stage]}
+    for stage, names in inbound.items():
+        feeders = {topology.artifact_to_stage.get(a) for a in names}
         upstream[stage] = tuple(sorted(s for s in feeders if s is not None and s != stage))
-    return Analysis(tuple(order), closure, produced, inbound, upstream)
+    return Analysis(tuple(order), deps, produced, inbound, upstream)
 
 
 def produced_artifacts(

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 
-from action_lib.errors import Finding
+from action_lib.errors import Finding, InputError
 from action_lib.topology import graph
 from action_lib.topology.loader import suggest
 from action_lib.topology.model import (
@@ -288,17 +288,22 @@ def _check_membership(c: _Collector) -> None:
 
 def _check_cycles(c: _Collector) -> bool:
     """Report cycles; True when the artifact graph is acyclic (stage checks can follow)."""
+    from action_lib.topology.queries import analyze
+
     t = c.t
-    art = {name: a.artifact_deps for name, a in t.artifacts.items()}
     acyclic = True
-    for cycle in graph.find_cycles(t.artifacts, art):
+    try:
+        analyze(t)  # orders the artifacts with graphlib; cached for the stage checks and queries
+    except InputError:
         acyclic = False
-        c.add(
-            ("artifacts", cycle[0], "artifact_deps"),
-            "cycle",
-            f"artifact dependency cycle: {' -> '.join(cycle)}",
-            "remove one of these deps",
-        )
+        art = {name: a.artifact_deps for name, a in t.artifacts.items()}
+        for cycle in graph.find_cycles(t.artifacts, art):
+            c.add(
+                ("artifacts", cycle[0], "artifact_deps"),
+                "cycle",
+                f"artifact dependency cycle: {' -> '.join(cycle)}",
+                "remove one of these deps",
+            )
     groups = {name: g.artifact_group_deps for name, g in t.artifact_groups.items()}
     for cycle in graph.find_cycles(t.artifact_groups, groups):
         c.add(
