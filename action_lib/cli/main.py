@@ -13,6 +13,8 @@ from action_lib.errors import EXIT_FAILURE, FindingsError, RockshardError
 Handler = Callable[[argparse.Namespace], int]
 REGISTRARS: list[str] = [
     "action_lib.cli.topology_cmd",
+    "action_lib.cli.matrix_cmd",
+    "action_lib.cli.workflow_cmd",
 ]
 
 

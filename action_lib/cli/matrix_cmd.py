@@ -1,0 +1,118 @@
+"""``rockshard matrix``: the stage jobs of a pipeline, wave by wave, for the setup job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from action_lib import families as fam
+from action_lib import gha
+from action_lib.cli import common
+from action_lib.cli.output import emit_json, table
+from action_lib.errors import EXIT_OK, InputError
+from action_lib.pipeline.config import MAX_WAVES, PipelineConfig, parse_pipeline_config
+from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
+
+CONFIG_NAME = "rockshard-pipeline.toml"
+
+
+def load_config(path: Path | None, topology_path: Path, stages: tuple[str, ...]) -> PipelineConfig:
+    """The pipeline settings: ``path``, else rockshard-pipeline.toml beside the topology, else defaults."""
+    candidate = path if path is not None else topology_path.parent / CONFIG_NAME
+    if not candidate.is_file():
+        if path is not None:
+            raise InputError(f"{path}: pipeline settings file not found")
+        return PipelineConfig()
+    try:
+        text = candidate.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{candidate}: cannot read pipeline settings: {exc}") from None
+    return parse_pipeline_config(text, str(candidate), stages)
+
+
+def resolve_families(families: str, tier: str, platform: str) -> tuple[str, ...]:
+    """Families from a comma/semicolon list, or from a CI tier; each checked against the map."""
+    if families and tier:
+        raise InputError("give --amdgpu-families or --tier, not both")
+    if tier:
+        return fam.tier_families(tier, platform)
+    names = fam.split_list(families)
+    for name in names:
+        fam.family_targets(name)  # raises InputError with a suggestion when unknown
+    return names
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    topology = common.topology(args)
+    cond = common.conditions(args)
+    if cond.platform is None:
+        raise InputError("matrix needs --platform linux|windows")
+    config = load_config(args.config, args.topology, tuple(topology.build_stages))
+    given, tier = args.amdgpu_families, args.tier
+    if args.families_or_tier:
+        if args.families_or_tier.strip() in fam.TIERS:
+            tier = args.families_or_tier.strip()
+        else:
+            given = args.families_or_tier
+    families = resolve_families(given, tier, cond.platform)
+    stages = tuple(s for s in args.stages.replace(";", ",").split(",") if s)
+    plan = plan_pipeline(topology, cond, families, config, stages)
+    max_waves = args.max_waves or config.max_waves
+    if not 1 <= max_waves <= MAX_WAVES:
+        raise InputError(f"--max-waves must be from 1 to {MAX_WAVES}")
+    outputs = wave_outputs(plan, max_waves)
+    if args.gha_output:
+        for name, value in outputs.items():
+            gha.set_output(name, value)
+        gha.set_output("families", ",".join(families))
+        gha.append_summary(plan_markdown(plan))
+    if args.format == "json":
+        data: dict[str, Any] = plan.to_json()
+        emit_json(data)
+    else:
+        sys.stdout.write(f"platform {plan.platform}, families {', '.join(families) or '-'}\n")
+        table(("wave", "stage", "family", "runs-on", "timeout"), plan_table(plan))
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add ``matrix``."""
+    p = commands.add_parser(
+        "matrix",
+        help="job matrices per wave for a pipeline",
+        description="The stage jobs of a pipeline in parallel waves: per-arch stages once per "
+        "family; stages that build nothing on the platform get no job.",
+    )
+    common.add_topology_arg(p)
+    common.add_condition_args(p)
+    common.add_format_arg(p)
+    p.add_argument(
+        "--amdgpu-families", default="", help="GPU families, comma or semicolon separated"
+    )
+    p.add_argument(
+        "--tier", default="", choices=("", *fam.TIERS), help="a CI tier of families instead"
+    )
+    p.add_argument(
+        "--families-or-tier", default="", help="a family list, or a tier name (for actions)"
+    )
+    p.add_argument("--stages", default="", help="only these stages (comma separated)")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help=f"pipeline settings (default: {CONFIG_NAME} beside the topology)",
+    )
+    p.add_argument(
+        "--max-waves",
+        type=int,
+        default=0,
+        help="wave jobs in the workflow (default: from settings, 6)",
+    )
+    p.add_argument(
+        "--gha-output",
+        action="store_true",
+        help="write step outputs wave-<k>, waves, families and a job summary",
+    )
+    p.set_defaults(handler=_matrix)

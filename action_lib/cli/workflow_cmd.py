@@ -1,0 +1,72 @@
+"""``rockshard workflow``: generate (or check) a sharded pipeline workflow."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from action_lib.cli import common
+from action_lib.cli.matrix_cmd import load_config
+from action_lib.errors import EXIT_OK, StaleError
+from action_lib.outputfiles import stale_diff, write_atomic
+from action_lib.pipeline.workflow import WorkflowOptions, generate_workflow
+from action_lib.topology.model import PLATFORMS
+
+
+def _workflow(args: argparse.Namespace) -> int:
+    topology = common.topology(args)
+    config = load_config(args.config, args.topology, tuple(topology.build_stages))
+    opts = WorkflowOptions(
+        platform=args.platform,
+        max_waves=args.max_waves or config.max_waves,
+        topology=args.topology.as_posix(),
+        dialect=args.dialect,
+    )
+    text = generate_workflow(opts)
+    output: Path | None = args.output
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    if args.check:
+        diff = stale_diff(output, text)
+        if diff:
+            sys.stdout.write(diff)
+            raise StaleError(
+                f"{output.as_posix()} is stale; regenerate it with: rockshard workflow "
+                f"--platform {args.platform} --output {output.as_posix()}"
+            )
+        sys.stdout.write(f"{output.as_posix()}: up to date\n")
+        return EXIT_OK
+    state = "written" if write_atomic(output, text) else "unchanged"
+    sys.stdout.write(f"{output.as_posix()}: {state}\n")
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add ``workflow``."""
+    p = commands.add_parser(
+        "workflow",
+        help="generate the sharded pipeline workflow of a platform",
+        description="Generate the GitHub Actions workflow of the sharded pipeline. It is static: "
+        "stages and artifacts reach it at run time through compute-matrix.",
+    )
+    common.add_topology_arg(p)
+    p.add_argument("--platform", choices=PLATFORMS, required=True)
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="pipeline settings (default: rockshard-pipeline.toml beside the topology)",
+    )
+    p.add_argument("--max-waves", type=int, default=0, help="wave jobs (default: from settings, 6)")
+    p.add_argument(
+        "--dialect",
+        choices=("therock", "rockshard"),
+        default="rockshard",
+        help="CMake dialect of the super-build",
+    )
+    p.add_argument("--output", type=Path, default=None, help="write here (default: stdout)")
+    p.add_argument("--check", action="store_true", help="exit 1 with a diff when --output is stale")
+    p.set_defaults(handler=_workflow)

@@ -1,0 +1,1 @@
+"""Pipelines: job matrices per wave, pipeline settings, and the generated workflows."""

@@ -1,0 +1,138 @@
+"""Job matrices: the stage jobs of a pipeline, wave by wave. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from action_lib.errors import InputError
+from action_lib.pipeline.config import PipelineConfig
+from action_lib.topology import queries as q
+from action_lib.topology.model import Conditions, Topology
+
+MAX_MATRIX_ENTRIES = 256  # GitHub's limit of jobs one matrix may generate
+MAX_OUTPUT_BYTES = 1024 * 1024  # GitHub's limit for one job's outputs together
+
+
+@dataclass(frozen=True)
+class MatrixEntry:
+    """One stage job."""
+
+    stage: str
+    family: str
+    runs_on: str
+    timeout_minutes: int
+    per_arch: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as the workflow's matrix sees it."""
+        return {
+            "stage": self.stage,
+            "family": self.family,
+            "runs-on": self.runs_on,
+            "timeout-minutes": self.timeout_minutes,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A pipeline's stage jobs in parallel waves."""
+
+    platform: str
+    families: tuple[str, ...]
+    waves: tuple[tuple[MatrixEntry, ...], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"waves": [[entry, ...], ...]}`` plus the platform and families."""
+        return {
+            "platform": self.platform,
+            "families": list(self.families),
+            "waves": [[e.to_json() for e in wave] for wave in self.waves],
+        }
+
+
+def plan_pipeline(
+    topology: Topology,
+    conditions: Conditions,
+    families: Sequence[str],
+    config: PipelineConfig,
+    stages: Sequence[str] = (),
+) -> Plan:
+    """The jobs of a pipeline on ``conditions.platform`` for ``families``, in waves.
+
+    Stages that build nothing there get no job. ``stages`` restricts the plan to a subset
+    (their upstream artifacts then come from elsewhere, such as an earlier run).
+    """
+    platform = conditions.platform or "linux"
+    for stage in stages:
+        q.require_stage(topology, stage)
+    if not families and any(
+        topology.build_stages[s].per_arch for s in q.active_stages(topology, conditions)
+    ):
+        raise InputError("no GPU families given: per-arch stages need at least one")
+    wanted = set(stages) if stages else None
+    waves: list[tuple[MatrixEntry, ...]] = []
+    for wave in q.stage_waves(topology, conditions):
+        entries: list[MatrixEntry] = []
+        for stage in wave:
+            if wanted is not None and stage not in wanted:
+                continue
+            settings = config.settings(stage, platform)
+            per_arch = topology.build_stages[stage].per_arch
+            for family in families if per_arch else ("",):
+                entries.append(
+                    MatrixEntry(stage, family, settings.runs_on, settings.timeout_minutes, per_arch)
+                )
+        if entries:
+            waves.append(tuple(entries))
+    return Plan(platform, tuple(families), tuple(waves))
+
+
+def wave_outputs(plan: Plan, max_waves: int) -> dict[str, str]:
+    """Step outputs: ``wave-<k>`` (a JSON list, ``[]`` when empty) for k < max_waves, and
+    ``waves`` (the stage names per wave). Raises InputError past GitHub's limits."""
+    if len(plan.waves) > max_waves:
+        raise InputError(
+            f"the pipeline needs {len(plan.waves)} waves but the workflow has {max_waves}: "
+            "raise [workflow] max-waves in the pipeline settings and regenerate the workflow"
+        )
+    outputs: dict[str, str] = {}
+    for k in range(max_waves):
+        entries = plan.waves[k] if k < len(plan.waves) else ()
+        if len(entries) > MAX_MATRIX_ENTRIES:
+            raise InputError(
+                f"wave {k} has {len(entries)} jobs; a GitHub matrix allows at most {MAX_MATRIX_ENTRIES}"
+            )
+        outputs[f"wave-{k}"] = json.dumps([e.to_json() for e in entries], separators=(",", ":"))
+    outputs["waves"] = json.dumps(
+        [sorted({e.stage for e in wave}) for wave in plan.waves], separators=(",", ":")
+    )
+    size = sum(len(k) + len(v.encode()) for k, v in outputs.items())
+    if size > MAX_OUTPUT_BYTES:
+        raise InputError(
+            f"the matrix outputs take {size} bytes; GitHub allows {MAX_OUTPUT_BYTES} per job"
+        )
+    return outputs
+
+
+def plan_table(plan: Plan) -> list[tuple[str, str, str, str, str]]:
+    """Rows (wave, stage, family, runs-on, timeout) for people."""
+    return [
+        (str(k), e.stage, e.family or "-", e.runs_on, str(e.timeout_minutes))
+        for k, wave in enumerate(plan.waves)
+        for e in wave
+    ]
+
+
+def plan_markdown(plan: Plan) -> str:
+    """The plan as a markdown table for the job summary."""
+    lines = [
+        f"### rockshard plan: {plan.platform}, families {', '.join(plan.families) or '-'}",
+        "",
+        "| wave | stage | family | runs-on | timeout (min) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines.extend(f"| {' | '.join(row)} |" for row in plan_table(plan))
+    return "\n".join(lines) + "\n"

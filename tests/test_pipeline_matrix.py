@@ -1,0 +1,220 @@
+"""Job matrices per wave, pipeline settings, and their limits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from action_lib.cli.main import main
+from action_lib.errors import FindingsError, InputError
+from action_lib.pipeline.config import PipelineConfig, parse_pipeline_config
+from action_lib.pipeline.matrix import MAX_MATRIX_ENTRIES, plan_pipeline, wave_outputs
+from action_lib.topology import Conditions, Topology, load_topology
+from action_lib.topology import queries as q
+
+FAMILIES = ("gfx110X-all", "gfx94X-dcgpu")
+
+
+@pytest.fixture(scope="module")
+def own(repo_root: Path) -> Topology:
+    return load_topology(repo_root / "BUILD_TOPOLOGY.toml")
+
+
+def test_waves_fan_out_per_arch_stages(own: Topology) -> None:
+    plan = plan_pipeline(own, Conditions("linux"), FAMILIES, PipelineConfig())
+    stages_per_wave = [[(e.stage, e.family) for e in wave] for wave in plan.waves]
+    assert stages_per_wave[2] == [
+        ("comm-libs", ""),
+        ("math-libs", FAMILIES[0]),
+        ("math-libs", FAMILIES[1]),
+    ]
+    jobs = [e for wave in plan.waves for e in wave]
+    assert len(jobs) == len(q.expand_jobs(own, FAMILIES, Conditions("linux")))
+    # every job's upstream stages are in earlier waves
+    wave_of = {e.stage: k for k, wave in enumerate(plan.waves) for e in wave}
+    for stage, k in wave_of.items():
+        assert all(wave_of[u] < k for u in q.stage_graph(own, Conditions("linux"))[stage])
+
+
+def test_windows_has_no_job_for_a_stage_that_builds_nothing(own: Topology) -> None:
+    plan = plan_pipeline(own, Conditions("windows"), FAMILIES, PipelineConfig())
+    stages = {e.stage for wave in plan.waves for e in wave}
+    assert "comm-libs" not in stages
+    assert stages == set(q.active_stages(own, Conditions("windows")))
+
+
+def test_settings_are_layered(own: Topology) -> None:
+    text = """
+[defaults]
+timeout-minutes = 30
+[platforms.linux]
+runs-on = "linux-big"
+[stages.math-libs]
+timeout-minutes = 240
+[stages.math-libs.platforms.windows]
+runs-on = "windows-gpu"
+"""
+    config = parse_pipeline_config(text, "p.toml", tuple(own.build_stages))
+    assert config.settings("foundation", "linux").runs_on == "linux-big"
+    assert config.settings("foundation", "linux").timeout_minutes == 30
+    assert config.settings("math-libs", "linux").timeout_minutes == 240
+    assert config.settings("math-libs", "windows").runs_on == "windows-gpu"
+    assert config.settings("foundation", "windows").runs_on == "windows-latest"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "line"),
+    [
+        ("[defaults]\ntimeout = 3\n", "did you mean 'timeout-minutes'", 2),
+        ("[stages.math-lib]\nruns-on = 'x'\n", "did you mean 'math-libs'", 1),
+        ("[platforms.linx]\n", "did you mean 'linux'", 1),
+        ("[defaults]\ntimeout-minutes = 0\n", "from 1 to 4320", 2),
+        ("[workflow]\nmax-waves = 40\n", "from 1 to 12", 2),
+        ("[default]\n", "did you mean 'defaults'", 1),
+    ],
+    ids=["key-typo", "stage-typo", "platform-typo", "bad-timeout", "too-many-waves", "table-typo"],
+)
+def test_settings_findings_are_located(own: Topology, text: str, fragment: str, line: int) -> None:
+    with pytest.raises(FindingsError) as info:
+        parse_pipeline_config(text, "p.toml", tuple(own.build_stages))
+    formatted = [f.format() for f in info.value.findings]
+    assert any(fragment in f and f.startswith(f"p.toml:{line}:") for f in formatted), formatted
+
+
+def test_wave_outputs_pad_to_the_workflow(own: Topology) -> None:
+    plan = plan_pipeline(own, Conditions("linux"), FAMILIES, PipelineConfig())
+    outputs = wave_outputs(plan, 6)
+    assert outputs["wave-4"] == "[]" and outputs["wave-5"] == "[]"
+    assert json.loads(outputs["wave-0"]) == [
+        {"stage": "foundation", "family": "", "runs-on": "ubuntu-latest", "timeout-minutes": 60}
+    ]
+    assert json.loads(outputs["waves"])[3] == ["ml-libs", "tools"]
+
+
+def test_too_deep_for_the_workflow(own: Topology) -> None:
+    plan = plan_pipeline(own, Conditions("linux"), FAMILIES, PipelineConfig())
+    with pytest.raises(InputError, match="needs 4 waves but the workflow has 3"):
+        wave_outputs(plan, 3)
+
+
+def test_matrix_over_256_entries_is_refused(own: Topology) -> None:
+    families = [f"fam-{i}" for i in range(MAX_MATRIX_ENTRIES)]
+    plan = plan_pipeline(own, Conditions("linux"), families, PipelineConfig())
+    with pytest.raises(InputError, match="at most 256"):
+        wave_outputs(plan, 6)
+
+
+def test_per_arch_without_families_is_refused(own: Topology) -> None:
+    with pytest.raises(InputError, match="no GPU families"):
+        plan_pipeline(own, Conditions("linux"), (), PipelineConfig())
+
+
+def test_stage_subset(own: Topology) -> None:
+    plan = plan_pipeline(own, Conditions("linux"), FAMILIES, PipelineConfig(), ("tools", "ml-libs"))
+    assert [[e.stage for e in w] for w in plan.waves] == [["ml-libs", "ml-libs", "tools"]]
+
+
+def test_cli_gha_output(
+    repo_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    output = tmp_path / "out"
+    summary = tmp_path / "summary"
+    output.write_text("")
+    summary.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    status = main(
+        [
+            "matrix",
+            "--topology",
+            str(repo_root / "BUILD_TOPOLOGY.toml"),
+            "--platform",
+            "linux",
+            "--families-or-tier",
+            "gfx110X-all;gfx94X-dcgpu",
+            "--gha-output",
+            "--format",
+            "json",
+        ]
+    )
+    assert status == 0
+    written = output.read_text()
+    assert "wave-0<<ghadelimiter_" in written and "wave-5<<" in written
+    assert "| 2 | math-libs | gfx94X-dcgpu | ubuntu-latest | 60 |" in summary.read_text()
+    assert json.loads(capsys.readouterr().out)["families"] == ["gfx110X-all", "gfx94X-dcgpu"]
+
+
+def test_cli_tier(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "matrix",
+                "--topology",
+                str(repo_root / "BUILD_TOPOLOGY.toml"),
+                "--platform",
+                "linux",
+                "--tier",
+                "presubmit",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["families"]
+
+
+def test_cli_unknown_family(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "matrix",
+                "--topology",
+                str(repo_root / "BUILD_TOPOLOGY.toml"),
+                "--platform",
+                "linux",
+                "--amdgpu-families",
+                "gfx110X-al",
+            ]
+        )
+        == 2
+    )
+    assert "did you mean 'gfx110X-all'" in capsys.readouterr().err
+
+
+@pytest.mark.therock
+def test_therock_windows_matrix_is_the_windows_stage_set(
+    therock_topology_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topology = load_topology(therock_topology_path)
+    assert (
+        main(
+            [
+                "matrix",
+                "--topology",
+                str(therock_topology_path),
+                "--platform",
+                "windows",
+                "--tier",
+                "nightly",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    stages = {e["stage"] for wave in data["waves"] for e in wave}
+    windows = Conditions("windows")
+    assert stages == {
+        s for s in topology.build_stages if q.produced_artifacts(topology, s, windows)
+    }
+    assert "media-libs" not in stages
+    per_arch = [e for wave in data["waves"] for e in wave if e["stage"] == "math-libs"]
+    assert sorted(e["family"] for e in per_arch) == sorted(data["families"])
+    assert not set(data["families"]) & {"gfx94X-dcgpu", "gfx950-dcgpu"}
