@@ -15,6 +15,8 @@ REGISTRARS: list[str] = [
     "action_lib.cli.topology_cmd",
     "action_lib.cli.matrix_cmd",
     "action_lib.cli.workflow_cmd",
+    "action_lib.cli.cmake_cmd",
+    "action_lib.cli.configure_cmd",
 ]
 
 

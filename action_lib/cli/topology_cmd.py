@@ -8,7 +8,8 @@ from typing import Any
 
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
-from action_lib.errors import EXIT_OK
+from action_lib.errors import EXIT_OK, InputError
+from action_lib.therock_inbound import compare_inbound
 from action_lib.topology import queries as q
 from action_lib.topology import render
 
@@ -147,6 +148,33 @@ def _artifact_set(args: argparse.Namespace, which: str) -> int:
     return EXIT_OK
 
 
+def _inbound(args: argparse.Namespace) -> int:
+    if args.compare_therock:
+        return _compare_therock(args)
+    if not args.stage:
+        raise InputError("topology inbound needs --stage NAME")
+    return _artifact_set(args, "inbound")
+
+
+def _compare_therock(args: argparse.Namespace) -> int:
+    t = common.topology(args)
+    if args.stage:
+        q.require_stage(t, args.stage)
+    extra = {
+        stage: names
+        for stage, names in compare_inbound(t, common.conditions(args)).items()
+        if not args.stage or stage == args.stage
+    }
+    if args.format == "json":
+        emit_json({"therock_extra": {stage: list(names) for stage, names in extra.items()}})
+        return EXIT_OK
+    table(
+        ("stage", "extra", "fetched by TheRock's get_inbound_artifacts, not needed"),
+        [(stage, len(names), ", ".join(names) or "-") for stage, names in extra.items()],
+    )
+    return EXIT_OK
+
+
 def _order(args: argparse.Namespace) -> int:
     t = common.topology(args)
     cond = common.conditions(args)
@@ -213,8 +241,12 @@ def register(commands: Any) -> None:
     add("stages", _stages, "every stage with its produced and inbound artifacts")
     add("artifacts", _artifacts, "every artifact with its group, stage and feature")
     add("produced", lambda a: _artifact_set(a, "produced"), "artifacts a stage builds", stage=True)
-    add(
-        "inbound", lambda a: _artifact_set(a, "inbound"), "artifacts a stage must fetch", stage=True
+    inbound = add("inbound", _inbound, "artifacts a stage must fetch")
+    inbound.add_argument("--stage", help="build stage name (optional with --compare-therock)")
+    inbound.add_argument(
+        "--compare-therock",
+        action="store_true",
+        help="per stage, what TheRock's over-approximated inbound set fetches for nothing",
     )
     order = add("order", _order, "build order, parallel waves and (with families) the jobs")
     order.add_argument(

@@ -1,0 +1,146 @@
+"""The CMake arguments that configure one build stage. Pure: no I/O, no environment.
+
+A stage job configures the whole super-build with every feature off except those of the
+artifacts it builds (produced) and of the artifacts it fetches prebuilt (inbound, exact set):
+their features must be on so that CMake resolves dependencies, and the bootstrap step marks
+them prebuilt so they are not rebuilt. Artifacts disabled under the job's Conditions
+(platform, processor, flags) are left out of both sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from action_lib.errors import InputError
+from action_lib.topology import queries
+from action_lib.topology.loader import suggest
+from action_lib.topology.model import Conditions, Topology
+
+PREFIXES = {"therock": "THEROCK", "rockshard": "ROCKSHARD"}
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """What configuring ``stage`` under ``conditions`` enables."""
+
+    stage: str
+    type: str
+    conditions: Conditions
+    produced: tuple[str, ...]  # artifact names, sorted
+    inbound: tuple[str, ...]  # artifact names, sorted (exact)
+    features: tuple[str, ...]  # feature names of produced + inbound, sorted
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    """One line of ``configure-stage --list-stages``."""
+
+    name: str
+    type: str
+    description: str
+    groups: int
+    produced: int
+    inbound: int
+
+
+def prefix_of(dialect: str) -> str:
+    """The variable prefix of a dialect (``THEROCK`` or ``ROCKSHARD``)."""
+    try:
+        return PREFIXES[dialect]
+    except KeyError:
+        hint = suggest(dialect, PREFIXES)
+        raise InputError(
+            f"unknown CMake dialect '{dialect}'"
+            + (f": {hint}" if hint else f" (dialects: {', '.join(PREFIXES)})")
+        ) from None
+
+
+def stage_config(
+    topology: Topology, stage: str, conditions: Conditions = queries.ANYWHERE
+) -> StageConfig:
+    """Produced and inbound artifacts of ``stage`` and their features, under ``conditions``.
+
+    Raises InputError (with a did-you-mean) for an unknown stage.
+    """
+    queries.require_stage(topology, stage)
+    analysis = queries.analyze(topology, conditions)
+    produced = analysis.produced[stage]
+    inbound = analysis.inbound[stage]
+    artifacts = topology.artifacts
+    features = sorted({artifacts[name].feature_name for name in (*produced, *inbound)})
+    return StageConfig(
+        stage=stage,
+        type=topology.build_stages[stage].type,
+        conditions=conditions,
+        produced=produced,
+        inbound=inbound,
+        features=tuple(features),
+    )
+
+
+def stage_features(
+    topology: Topology, stage: str, conditions: Conditions = queries.ANYWHERE
+) -> tuple[str, ...]:
+    """The feature names configuring ``stage`` enables, sorted."""
+    return stage_config(topology, stage, conditions).features
+
+
+def split_families(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """GPU family names from ``"a;b"``, ``"a,b"`` or a list of such; empty items dropped."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        out.extend(part.strip() for part in item.replace(",", ";").split(";"))
+    return tuple(dict.fromkeys(p for p in out if p))
+
+
+def cmake_args(
+    config: StageConfig,
+    *,
+    dialect: str = "therock",
+    amdgpu_families: Sequence[str] = (),
+    dist_amdgpu_families: Sequence[str] = (),
+) -> list[str]:
+    """The ``-D`` arguments, one argument each (no shell quoting): families, ``ENABLE_ALL=OFF``,
+    then ``ENABLE_<F>=ON`` for every feature of the stage, sorted."""
+    p = prefix_of(dialect)
+    args: list[str] = []
+    if amdgpu_families:
+        args.append(f"-D{p}_AMDGPU_FAMILIES={';'.join(amdgpu_families)}")
+    if dist_amdgpu_families:
+        args.append(f"-D{p}_DIST_AMDGPU_FAMILIES={';'.join(dist_amdgpu_families)}")
+    args.append(f"-D{p}_ENABLE_ALL=OFF")
+    args.extend(f"-D{p}_ENABLE_{feature}=ON" for feature in config.features)
+    return args
+
+
+def python_requires(topology: Topology, stage: str) -> tuple[str, ...]:
+    """pip arguments of the artifacts the stage builds, first occurrence first."""
+    queries.require_stage(topology, stage)
+    members = topology.group_to_artifacts
+    out: dict[str, None] = {}
+    for group in topology.build_stages[stage].artifact_groups:
+        for name in members.get(group, ()):
+            out.update(dict.fromkeys(topology.artifacts[name].python_requires))
+    return tuple(out)
+
+
+def stage_summaries(
+    topology: Topology, conditions: Conditions = queries.ANYWHERE
+) -> list[StageSummary]:
+    """Every stage, in build order, with its type and artifact counts under ``conditions``."""
+    analysis = queries.analyze(topology, conditions)
+    return [
+        StageSummary(
+            name=name,
+            type=topology.build_stages[name].type,
+            description=topology.build_stages[name].description,
+            groups=len(topology.build_stages[name].artifact_groups),
+            produced=len(analysis.produced[name]),
+            inbound=len(analysis.inbound[name]),
+        )
+        for name in queries.build_order(topology, conditions)
+    ]

@@ -1,0 +1,493 @@
+"""A drop-in for TheRock's ``build_tools/_therock_utils/build_topology.py``.
+
+Scripts that ``from _therock_utils.build_topology import BuildTopology`` switch to rockshard
+with ``from action_lib.therock import BuildTopology``: same class, dataclass and method names,
+same return types (lists, sets, dicts of plain names), ``ValueError`` for an unknown stage.
+Everything is answered by :mod:`action_lib.topology` (loader, validation, queries).
+
+Two deliberate semantics:
+
+- :meth:`BuildTopology.get_inbound_artifacts` keeps TheRock's over-approximation (every artifact
+  of the groups the stage's groups depend on, plus transitive artifact deps); rockshard's own
+  :func:`action_lib.topology.queries.inbound_artifacts` is exact;
+  :func:`action_lib.therock_inbound.compare_inbound` shows the difference.
+- An artifact restricted to one ``platform`` counts as disabled on every other platform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import graphlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from action_lib.cmakegen import therock as therock_dialect
+from action_lib.errors import InputError
+from action_lib.stageconfig import stage_features
+from action_lib.therock_inbound import compare_inbound, therock_inbound
+from action_lib.topology import graph, queries
+from action_lib.topology import model as m
+from action_lib.topology.loader import check_topology_text, parse_topology, suggest
+from action_lib.topology.model import Conditions, Topology, default_feature_name
+
+
+@dataclass
+class Submodule:
+    """A git submodule (equal and hashed by name, as in TheRock)."""
+
+    name: str
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Submodule) and self.name == other.name
+
+
+@dataclass(unsafe_hash=True)
+class ExternalGitSource:
+    """A git repository fetched at a pinned commit into ``path``."""
+
+    name: str
+    origin: str
+    commit: str
+    path: str
+
+
+@dataclass
+class SourceSet:
+    """A grouping of submodules for partial checkouts."""
+
+    name: str
+    description: str
+    submodules: list[Submodule] = field(default_factory=list)
+    external_git_sources: list[ExternalGitSource] = field(default_factory=list)
+    disable_platforms: list[str] = field(default_factory=list)
+    path_prefixes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildStage:
+    """A build stage (CI job)."""
+
+    name: str
+    description: str
+    artifact_groups: list[str]
+    type: str = "generic"
+
+
+@dataclass
+class ArtifactGroup:
+    """A logical grouping of related artifacts."""
+
+    name: str
+    description: str
+    type: str
+    artifact_group_deps: list[str] = field(default_factory=list)
+    source_sets: list[str] = field(default_factory=list)
+    disable_platforms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Artifact:
+    """An individual build output. ``feature_name``/``feature_group`` are None unless overridden."""
+
+    name: str
+    artifact_group: str
+    type: str
+    artifact_deps: list[str] = field(default_factory=list)
+    platform: str | None = None
+    feature_name: str | None = None
+    feature_group: str | None = None
+    disable_platforms: list[str] = field(default_factory=list)
+    disable_platforms_if_flags_not_set: dict[str, str] = field(default_factory=dict)
+    disable_processors: list[str] = field(default_factory=list)
+    ci_disabled: bool = False
+    python_requires: list[str] = field(default_factory=list)
+    split_databases: list[str] = field(default_factory=list)
+    test_artifacts: list[str] = field(default_factory=list)
+
+
+def _plain(cls: type[Any], obj: object, **override: Any) -> Any:
+    """A TheRock dataclass from a rockshard model object: same field names, tuples as lists."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in override]
+    values = {n: getattr(obj, n) for n in names}
+    return cls(**{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}, **override)
+
+
+def _source_set(s: m.SourceSet) -> SourceSet:
+    sources = [
+        ExternalGitSource(e.name, e.origin, e.commit, e.path) for e in s.external_git_sources
+    ]
+    result: SourceSet = _plain(
+        SourceSet, s, submodules=[Submodule(n) for n in s.submodules], external_git_sources=sources
+    )
+    return result
+
+
+def _artifact(a: m.Artifact) -> Artifact:
+    result: Artifact = _plain(
+        Artifact,
+        a,
+        feature_name=None if a.feature_name == default_feature_name(a.name) else a.feature_name,
+        feature_group=None
+        if a.feature_group == default_feature_name(a.artifact_group)
+        else a.feature_group,
+        disable_platforms_if_flags_not_set=dict(a.disable_platforms_if_flags_not_set),
+    )
+    return result
+
+
+def _name(artifact: Artifact | m.Artifact | str) -> str:
+    return artifact if isinstance(artifact, str) else artifact.name
+
+
+class BuildTopology:
+    """TheRock's ``BuildTopology``, answered by rockshard's topology engine."""
+
+    def __init__(self, toml_path: str | Path) -> None:
+        """Load ``toml_path``; problems are reported by :meth:`validate_topology`, not raised.
+
+        A missing file raises FileNotFoundError, malformed TOML raises ValueError.
+        """
+        self.toml_path = Path(toml_path)
+        try:
+            text = self.toml_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"BUILD_TOPOLOGY.toml not found at {self.toml_path}") from None
+        topology, findings = parse_topology(text, str(self.toml_path))
+        malformed = [f for f in findings if f.code == "toml"]
+        if malformed:
+            raise ValueError(malformed[0].format())
+        self._text = text
+        self.topology: Topology = topology
+        self.source_sets: dict[str, SourceSet] = {
+            n: _source_set(s) for n, s in topology.source_sets.items()
+        }
+        self.build_stages: dict[str, BuildStage] = {
+            n: _plain(BuildStage, s) for n, s in topology.build_stages.items()
+        }
+        self.artifact_groups: dict[str, ArtifactGroup] = {
+            n: _plain(ArtifactGroup, g) for n, g in topology.artifact_groups.items()
+        }
+        self.artifacts: dict[str, Artifact] = {
+            n: _artifact(a) for n, a in topology.artifacts.items()
+        }
+
+    # --- lookups -----------------------------------------------------------------------------
+
+    def _stage(self, build_stage: str) -> str:
+        if build_stage not in self.topology.build_stages:
+            hint = suggest(build_stage, self.topology.build_stages)
+            raise ValueError(
+                f"Build stage '{build_stage}' not found" + (f" ({hint})" if hint else "")
+            )
+        return build_stage
+
+    def _model(self, artifact: Artifact | str) -> m.Artifact:
+        name = _name(artifact)
+        try:
+            return self.topology.artifacts[name]
+        except KeyError:
+            raise ValueError(f"Artifact '{name}' not found") from None
+
+    def get_build_stages(self) -> list[BuildStage]:
+        """All build stages, in file order."""
+        return list(self.build_stages.values())
+
+    def get_artifact_groups(self) -> list[ArtifactGroup]:
+        """All artifact groups, in file order."""
+        return list(self.artifact_groups.values())
+
+    def get_artifacts(self) -> list[Artifact]:
+        """All artifacts, in file order."""
+        return list(self.artifacts.values())
+
+    def get_source_sets(self) -> list[SourceSet]:
+        """All source sets, in file order."""
+        return list(self.source_sets.values())
+
+    def get_artifacts_in_group(self, group_name: str) -> list[Artifact]:
+        """The artifacts of ``group_name`` (empty for an unknown group), in file order."""
+        return [self.artifacts[n] for n in self.topology.group_to_artifacts.get(group_name, ())]
+
+    def is_artifact_disabled_on_platform(
+        self,
+        artifact: Artifact | str,
+        platform_name: str | None,
+        enabled_flags: set[str] | frozenset[str] | None = None,
+    ) -> bool:
+        """True when the artifact is off on ``platform_name`` given ``enabled_flags``."""
+        if not platform_name:
+            return False
+        return self._model(artifact).disabled_on_platform(
+            platform_name, frozenset(enabled_flags or ())
+        )
+
+    def is_artifact_disabled_on_processor(
+        self, artifact: Artifact | str, processor_name: str | None
+    ) -> bool:
+        """True when the artifact is off on CPU ``processor_name``."""
+        return bool(processor_name) and self._model(artifact).disabled_on_processor(processor_name)
+
+    def get_artifact_feature_name(self, artifact: Artifact | str) -> str:
+        """The effective feature name (override, else the name upper-cased, ``-`` as ``_``)."""
+        return self._model(artifact).feature_name
+
+    def get_artifact_feature_group(self, artifact: Artifact | str) -> str:
+        """The effective feature group (override, else the group name upper-cased)."""
+        return self._model(artifact).feature_group
+
+    # --- stages --------------------------------------------------------------------------------
+
+    def get_inbound_artifacts(self, build_stage: str) -> set[str]:
+        """TheRock's (over-approximated) set of artifacts the stage fetches."""
+        try:
+            return therock_inbound(self.topology, self._stage(build_stage))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    def get_produced_artifacts(self, build_stage: str) -> set[str]:
+        """Every artifact of the stage's groups."""
+        members = self.topology.group_to_artifacts
+        groups = self.build_stages[self._stage(build_stage)].artifact_groups
+        return {a for g in groups for a in members.get(g, ())}
+
+    def validate_topology(self) -> list[str]:
+        """Every problem, one ``file:line: error[code]: message (hint)`` string each; [] if valid."""
+        _, findings = check_topology_text(self._text, str(self.toml_path))
+        return [f.format() for f in findings]
+
+    def get_dependency_graph(self) -> dict[str, Any]:
+        """Stages, groups and artifacts with their dependencies (TheRock's JSON shape)."""
+        return {
+            "build_stages": {
+                s.name: {
+                    "type": s.type,
+                    "artifact_groups": s.artifact_groups,
+                    "inbound_artifacts": sorted(self.get_inbound_artifacts(s.name)),
+                    "produced_artifacts": sorted(self.get_produced_artifacts(s.name)),
+                }
+                for s in self.build_stages.values()
+            },
+            "artifact_groups": {
+                g.name: {
+                    "type": g.type,
+                    "depends_on": g.artifact_group_deps,
+                    "artifacts": [a.name for a in self.get_artifacts_in_group(g.name)],
+                }
+                for g in self.artifact_groups.values()
+            },
+            "artifacts": {
+                a.name: {
+                    "type": a.type,
+                    "artifact_group": a.artifact_group,
+                    "depends_on": a.artifact_deps,
+                    "platform": a.platform,
+                }
+                for a in self.artifacts.values()
+            },
+        }
+
+    def get_build_order(self) -> list[str]:
+        """Every stage after the stages producing its (TheRock) inbound artifacts; ties by name."""
+        producer = self.topology.artifact_to_stage
+        upstream = {
+            s: sorted({producer[a] for a in self.get_inbound_artifacts(s) if a in producer} - {s})
+            for s in self.build_stages
+        }
+        try:
+            return graph.order(self.build_stages, upstream)
+        except graphlib.CycleError as exc:
+            raise ValueError(f"stage dependency cycle: {' -> '.join(exc.args[1])}") from None
+
+    # --- indexes -------------------------------------------------------------------------------
+
+    def get_source_set_to_artifact_groups(self) -> dict[str, list[str]]:
+        """Source set -> the artifact groups that use it (every source set listed)."""
+        out: dict[str, list[str]] = {name: [] for name in self.source_sets}
+        for group in self.artifact_groups.values():
+            for name in group.source_sets:
+                out.setdefault(name, []).append(group.name)
+        return out
+
+    def get_artifact_group_to_artifacts(self) -> dict[str, list[str]]:
+        """Artifact group -> its artifact names (every group listed)."""
+        return {g: list(a) for g, a in self.topology.group_to_artifacts.items()}
+
+    def get_artifact_group_to_build_stages(self) -> dict[str, list[str]]:
+        """Artifact group -> the stages that build it (every group listed)."""
+        stages = self.topology.group_to_stages
+        out = {g: list(stages.get(g, ())) for g in self.artifact_groups}
+        out.update({g: list(s) for g, s in stages.items() if g not in out})
+        return out
+
+    def get_artifact_to_producer_stages(self) -> dict[str, list[str]]:
+        """Artifact -> the stages that build its group."""
+        stages = self.topology.group_to_stages
+        return {a.name: list(stages.get(a.artifact_group, ())) for a in self.artifacts.values()}
+
+    def get_stage_to_source_sets(self, platform: str | None = None) -> dict[str, list[str]]:
+        """Stage -> the source sets it checks out on ``platform``."""
+        return {
+            s: list(queries.stage_source_sets(self.topology, s, platform))
+            for s in self.build_stages
+        }
+
+    def get_source_set_to_stages(self, platform: str | None = None) -> dict[str, list[str]]:
+        """Source set -> the stages that check it out on ``platform`` (every source set listed)."""
+        return {
+            k: list(v) for k, v in queries.source_set_to_stages(self.topology, platform).items()
+        }
+
+    def get_submodule_to_source_set(self) -> dict[str, str]:
+        """Submodule name -> the source set that owns it."""
+        return queries.submodule_to_source_set(self.topology)
+
+    # --- source sets and submodules ------------------------------------------------------------
+
+    def get_source_set_for_submodule(
+        self, submodule_name: str, platform: str | None = None
+    ) -> SourceSet | None:
+        """The first source set listing ``submodule_name`` (and enabled on ``platform``), else None."""
+        for source_set in self.source_sets.values():
+            if platform and platform in source_set.disable_platforms:
+                continue
+            if any(s.name == submodule_name for s in source_set.submodules):
+                return source_set
+        return None
+
+    def get_source_set_for_path(self, path: str, platform: str | None = None) -> SourceSet | None:
+        """The first source set whose path_prefixes contain ``path``, else None."""
+        normalized = path.strip().removeprefix("./").lstrip("/")
+        for source_set in self.source_sets.values():
+            if platform and platform in source_set.disable_platforms:
+                continue
+            for prefix in source_set.path_prefixes:
+                prefix = prefix.rstrip("/")
+                if normalized == prefix or normalized.startswith(prefix + "/"):
+                    return source_set
+        return None
+
+    def get_source_sets_for_submodules(
+        self, submodule_names: list[str], platform: str | None = None
+    ) -> list[SourceSet]:
+        """The source sets of ``submodule_names``, without repeats; unknown names are skipped."""
+        found = (self.get_source_set_for_submodule(n, platform) for n in submodule_names)
+        return list({s.name: s for s in found if s is not None}.values())
+
+    def get_submodules_for_source_set(self, source_set_name: str) -> list[Submodule]:
+        """The submodules of a source set; ValueError when unknown."""
+        if source_set_name not in self.source_sets:
+            raise ValueError(f"Source set '{source_set_name}' not found")
+        return self.source_sets[source_set_name].submodules
+
+    def get_external_git_sources_for_source_set(
+        self, source_set_name: str
+    ) -> list[ExternalGitSource]:
+        """The external git sources of a source set; ValueError when unknown."""
+        if source_set_name not in self.source_sets:
+            raise ValueError(f"Source set '{source_set_name}' not found")
+        return self.source_sets[source_set_name].external_git_sources
+
+    def get_source_sets_for_stage(
+        self, build_stage: str, platform: str | None = None
+    ) -> list[SourceSet]:
+        """The source sets the stage checks out on ``platform``, sorted by name."""
+        names = queries.stage_source_sets(self.topology, self._stage(build_stage), platform)
+        return [self.source_sets[n] for n in names]
+
+    def get_submodules_for_stage(
+        self, build_stage: str, platform: str | None = None
+    ) -> list[Submodule]:
+        """The submodules the stage checks out on ``platform``, sorted by name."""
+        return [
+            Submodule(n)
+            for n in queries.stage_submodules(self.topology, self._stage(build_stage), platform)
+        ]
+
+    def get_external_git_sources_for_stage(
+        self, build_stage: str, platform: str | None = None
+    ) -> list[ExternalGitSource]:
+        """The external git sources the stage fetches on ``platform``, one per path."""
+        out: dict[str, ExternalGitSource] = {}
+        for source_set in self.get_source_sets_for_stage(build_stage, platform):
+            for source in source_set.external_git_sources:
+                out.setdefault(source.path, source)
+        return list(out.values())
+
+    def get_all_submodules(self) -> list[Submodule]:
+        """Every submodule of every source set, once."""
+        out: dict[str, Submodule] = {}
+        for source_set in self.source_sets.values():
+            for submodule in source_set.submodules:
+                out.setdefault(submodule.name, submodule)
+        return list(out.values())
+
+    def get_all_external_git_sources(self) -> list[ExternalGitSource]:
+        """Every external git source of every source set, one per path."""
+        out: dict[str, ExternalGitSource] = {}
+        for source_set in self.source_sets.values():
+            for source in source_set.external_git_sources:
+                out.setdefault(source.path, source)
+        return list(out.values())
+
+    def get_python_requires_for_stage(self, build_stage: str) -> list[str]:
+        """pip install arguments of the stage's artifacts, without repeats, first seen first."""
+        seen: dict[str, None] = {}
+        for group in self.build_stages[self._stage(build_stage)].artifact_groups:
+            for artifact in self.get_artifacts_in_group(group):
+                seen.update(dict.fromkeys(artifact.python_requires))
+        return list(seen)
+
+
+def get_topology(topology_path: str | Path | None = None) -> BuildTopology:
+    """Load ``topology_path`` (default: ``BUILD_TOPOLOGY.toml`` in the current directory)."""
+    path = Path("BUILD_TOPOLOGY.toml") if topology_path is None else Path(topology_path)
+    if not path.exists():
+        raise FileNotFoundError(f"BUILD_TOPOLOGY.toml not found at {path}")
+    return BuildTopology(path)
+
+
+def _model_of(topology: BuildTopology | Topology) -> Topology:
+    return topology.topology if isinstance(topology, BuildTopology) else topology
+
+
+def generate_feature_declarations(topology: BuildTopology | Topology, stream: TextIO) -> None:
+    """Write the therock dialect's feature declarations (dependencies first) to ``stream``."""
+    stream.write(therock_dialect.feature_part(_model_of(topology)))
+
+
+def get_stage_features(
+    topology: BuildTopology | Topology,
+    stage_name: str,
+    platform_name: str | None = None,
+    processor_name: str | None = None,
+    enabled_flags: set[str] | frozenset[str] | None = None,
+) -> set[str]:
+    """The feature names ``rockshard configure-stage`` enables for the stage; ValueError if unknown."""
+    model = _model_of(topology)
+    conditions = Conditions(
+        platform_name or None, processor_name or None, frozenset(enabled_flags or ())
+    )
+    try:
+        return set(stage_features(model, stage_name, conditions))
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
+__all__ = [
+    "Artifact",
+    "ArtifactGroup",
+    "BuildStage",
+    "BuildTopology",
+    "ExternalGitSource",
+    "SourceSet",
+    "Submodule",
+    "compare_inbound",
+    "generate_feature_declarations",
+    "get_stage_features",
+    "get_topology",
+    "therock_inbound",
+]
