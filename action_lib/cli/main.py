@@ -17,6 +17,7 @@ REGISTRARS: list[str] = [
     "action_lib.cli.workflow_cmd",
     "action_lib.cli.cmake_cmd",
     "action_lib.cli.configure_cmd",
+    "action_lib.cli.artifacts_cmd",
 ]
 
 
