@@ -1,0 +1,6 @@
+include(CMakeFindDependencyMacro)
+find_dependency(rship CONFIG)
+find_dependency(mathsupport CONFIG)
+find_dependency(rsblas CONFIG)
+find_dependency(rsrand CONFIG)
+include("${CMAKE_CURRENT_LIST_DIR}/rsfftTargets.cmake")

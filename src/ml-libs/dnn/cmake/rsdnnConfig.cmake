@@ -1,0 +1,5 @@
+include(CMakeFindDependencyMacro)
+find_dependency(rship CONFIG)
+find_dependency(rsblas CONFIG)
+find_dependency(rsfft CONFIG)
+include("${CMAKE_CURRENT_LIST_DIR}/rsdnnTargets.cmake")

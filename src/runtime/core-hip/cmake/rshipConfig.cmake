@@ -1,0 +1,5 @@
+include(CMakeFindDependencyMacro)
+find_dependency(kcc CONFIG)
+find_dependency(corert CONFIG)
+find_dependency(fmtlite CONFIG)
+include("${CMAKE_CURRENT_LIST_DIR}/rshipTargets.cmake")

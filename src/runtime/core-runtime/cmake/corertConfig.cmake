@@ -1,0 +1,5 @@
+include(CMakeFindDependencyMacro)
+find_dependency(kcc CONFIG)
+find_dependency(rsbase CONFIG)
+find_dependency(sysdeps CONFIG)
+include("${CMAKE_CURRENT_LIST_DIR}/corertTargets.cmake")
