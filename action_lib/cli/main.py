@@ -17,6 +17,8 @@ REGISTRARS: list[str] = [
     "action_lib.cli.workflow_cmd",
     "action_lib.cli.cmake_cmd",
     "action_lib.cli.configure_cmd",
+    "action_lib.cli.sources_cmd",
+    "action_lib.cli.impact_cmd",
     "action_lib.cli.artifacts_cmd",
 ]
 

@@ -1,0 +1,150 @@
+"""``rockshard impact``: which stages a change affects, and why."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from action_lib import gha
+from action_lib.cli import common
+from action_lib.cli.output import emit_json
+from action_lib.errors import EXIT_OK, InputError
+from action_lib.github_api.event import affected_stages_for_event, git_changes
+from action_lib.impact.analyze import ImpactReport, compute_impact
+from action_lib.impact.render import report_json, report_markdown, report_text
+from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.sources.fetch import read_gitmodules
+from action_lib.sources.git import GitRunner, ls_tree
+from action_lib.sources.gitmodules import GitSubmodule
+from action_lib.sources.layout import descriptor_locations, folder_groups
+from action_lib.topology.model import Topology
+
+
+def rules_from_args(
+    args: argparse.Namespace, topology: Topology, runner: GitRunner, rev: str
+) -> ImpactRules:
+    """The impact rules of ``--rules``, ``--affects-all``, ``--affects-none`` and
+    ``--descriptor-folders`` (folders holding artifact descriptors at ``rev``)."""
+    rules = ImpactRules()
+    if args.rules is not None:
+        try:
+            text = Path(args.rules).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {args.rules}: {exc.strerror}") from None
+        rules = parse_rules(text, str(args.rules), topology)
+    folders: dict[str, tuple[str, ...]] = {}
+    if args.descriptor_folders:
+        files = [e.path for e in ls_tree(runner, args.repo, rev, recursive=True)]
+        locations, _unknown = descriptor_locations(topology, files)
+        folders = folder_groups(topology, locations)
+    return rules.extended(args.affects_all, args.affects_none, folders)
+
+
+def _submodules_of(runner: GitRunner, repo: Path, base: str, head: str) -> tuple[GitSubmodule, ...]:
+    """The submodules declared at ``base`` or ``head`` (``head`` wins a name or path)."""
+    merged = {s.name: s for s in read_gitmodules(runner, repo, base)}
+    for sub in read_gitmodules(runner, repo, head):
+        merged = {k: v for k, v in merged.items() if v.path != sub.path}
+        merged[sub.name] = sub
+    return tuple(sorted(merged.values(), key=lambda s: s.name))
+
+
+def _emit(report: ImpactReport, fmt: str) -> None:
+    if fmt == "json":
+        emit_json(report_json(report))
+    elif fmt == "markdown":
+        sys.stdout.write(report_markdown(report))
+    else:
+        sys.stdout.write(report_text(report))
+
+
+def _impact(args: argparse.Namespace) -> int:
+    if args.topology is None:
+        args.topology = args.repo / "BUILD_TOPOLOGY.toml"
+    topology = common.topology(args)
+    conditions = common.conditions(args)
+    runner = GitRunner(retries=2, timeout=600.0)
+    if args.event:
+        if args.base or args.head:
+            raise InputError("--event takes the commits from the event: drop --base/--head")
+        rules = rules_from_args(args, topology, runner, "HEAD")
+        report = affected_stages_for_event(
+            topology,
+            env=os.environ,
+            repo=args.repo,
+            conditions=conditions,
+            rules=rules,
+            runner=runner,
+        )
+    else:
+        if not args.base or not args.head:
+            raise InputError("give --base and --head (or --event in a workflow)")
+        rules = rules_from_args(args, topology, runner, args.head)
+        changes = git_changes(runner, args.repo, args.base, args.head)
+        report = compute_impact(
+            topology,
+            changes,
+            submodules=_submodules_of(runner, args.repo, args.base, args.head),
+            rules=rules,
+            conditions=conditions,
+            origin=f"git diff {args.base} {args.head}",
+        )
+    _emit(report, args.format)
+    if args.gha_output:
+        gha.set_output("affected-stages", json.dumps(list(report.affected)))
+        gha.set_output("everything", "true" if report.everything else "false")
+        gha.append_summary(report_markdown(report))
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add ``impact``."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "impact",
+        help="the stages a change affects, with the rule each changed path met",
+        description="Map changed paths and submodule moves to source sets, stages and every "
+        "stage downstream. A path no rule covers makes every stage affected.",
+    )
+    common.add_topology_arg(parser)
+    parser.set_defaults(topology=None)  # default: the one in --repo
+    common.add_condition_args(parser)
+    common.add_format_arg(parser, "markdown")
+    parser.add_argument("--base", metavar="REV", help="the revision before the change")
+    parser.add_argument("--head", metavar="REV", help="the revision after the change")
+    parser.add_argument(
+        "--event",
+        action="store_true",
+        help="take the changes from the workflow event (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, "
+        "GITHUB_REPOSITORY, GITHUB_TOKEN; git diff under act or without a token)",
+    )
+    parser.add_argument("--repo", type=Path, default=Path(), help="the checkout (default: .)")
+    parser.add_argument("--rules", type=Path, metavar="FILE", help="TOML with an [impact] table")
+    parser.add_argument(
+        "--affects-all",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="another pattern whose paths affect every stage (repeatable)",
+    )
+    parser.add_argument(
+        "--affects-none",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="another pattern whose paths affect no stage (repeatable)",
+    )
+    parser.add_argument(
+        "--descriptor-folders",
+        action="store_true",
+        help="map a folder holding artifact*.toml descriptors to their artifacts' groups",
+    )
+    parser.add_argument(
+        "--gha-output",
+        action="store_true",
+        help="set step outputs affected-stages and everything, and write the job summary",
+    )
+    parser.set_defaults(handler=_impact)

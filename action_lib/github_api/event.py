@@ -1,0 +1,157 @@
+"""The stages a workflow run's event affects: changed files from the event, then impact.
+
+On GitHub, a ``pull_request`` lists the pull request's files and a ``push`` compares its two
+commits through the API (stage jobs check out shallow, so git history is not there). Under
+act, or without a token, the changes come from ``git diff`` of the event's two commits.
+Whatever cannot be known makes every stage affected, and the report says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from action_lib.errors import InputError, OperationError
+from action_lib.github_api.client import DEFAULT_API_URL, ChangedFiles, GitHubClient
+from action_lib.impact.analyze import Change, ImpactReport, compute_impact, everything
+from action_lib.impact.rules import ImpactRules
+from action_lib.sources.fetch import read_gitmodules
+from action_lib.sources.git import GitRunner, diff
+from action_lib.sources.gitmodules import GitSubmodule
+from action_lib.topology import queries
+from action_lib.topology.model import Conditions, Topology
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+ZERO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a workflow run says about its event (from the ``GITHUB_*`` variables)."""
+
+    name: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    repository: str = ""
+    token: str = ""
+    api_url: str = DEFAULT_API_URL
+    local: bool = False  # under act or without a token: use git, not the API
+
+
+def event_context(env: Mapping[str, str]) -> EventContext:
+    """Read GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_TOKEN,
+    GITHUB_API_URL and ACT from ``env``. Raises InputError when the event is not given or
+    its file cannot be read."""
+    name = env.get("GITHUB_EVENT_NAME", "")
+    if not name:
+        raise InputError("GITHUB_EVENT_NAME is not set: give --base and --head instead")
+    payload: Mapping[str, Any] = {}
+    event_path = env.get("GITHUB_EVENT_PATH", "")
+    if event_path:
+        try:
+            loaded = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the event file {event_path}: {exc}") from None
+        payload = loaded if isinstance(loaded, dict) else {}
+    token = env.get("GITHUB_TOKEN", "")
+    return EventContext(
+        name=name,
+        payload=payload,
+        repository=env.get("GITHUB_REPOSITORY", ""),
+        token=token,
+        api_url=env.get("GITHUB_API_URL", "") or DEFAULT_API_URL,
+        local=bool(env.get("ACT")) or not token,
+    )
+
+
+def _commits(ctx: EventContext) -> tuple[str, str, int]:
+    """(base, head, pull request number or 0) of the event; ("", "", 0) when it has none."""
+    payload = ctx.payload
+    if ctx.name in PULL_REQUEST_EVENTS:
+        pull = payload.get("pull_request") or {}
+        return (
+            str((pull.get("base") or {}).get("sha", "")),
+            str((pull.get("head") or {}).get("sha", "")),
+            int(pull.get("number") or payload.get("number") or 0),
+        )
+    if ctx.name == "push":
+        return str(payload.get("before", "")), str(payload.get("after", "")), 0
+    if ctx.name == "merge_group":
+        group = payload.get("merge_group") or {}
+        return str(group.get("base_sha", "")), str(group.get("head_sha", "")), 0
+    return "", "", 0
+
+
+def git_changes(runner: GitRunner, repo: Path, base: str, head: str) -> list[Change]:
+    """The changes from ``base`` to ``head`` in the checkout at ``repo`` (``git diff``)."""
+    return [
+        Change(d.path, d.status, d.submodule, d.old, d.new) for d in diff(runner, repo, base, head)
+    ]
+
+
+def event_changes(
+    ctx: EventContext,
+    repo: Path,
+    runner: GitRunner,
+    client_factory: Callable[[EventContext], GitHubClient] | None = None,
+) -> tuple[list[Change] | None, str, str]:
+    """(changes or None, where they came from, why they could not be known)."""
+    base, head, number = _commits(ctx)
+    if ctx.name not in (*PULL_REQUEST_EVENTS, "push", "merge_group"):
+        return None, f"a {ctx.name} event", f"a {ctx.name} event builds every stage"
+    if ctx.name == "push" and (not base or base == ZERO_SHA):
+        return None, "a push", "the push creates a branch: there is no earlier commit to compare"
+    if ctx.local or not ctx.repository:
+        if not base or not head:
+            return None, f"a {ctx.name} event", "the event names no base and head commits"
+        origin = f"git diff {base[:12]} {head[:12]}"
+        try:
+            return git_changes(runner, repo, base, head), origin, ""
+        except OperationError as exc:
+            return None, origin, f"git could not compare the commits ({exc})"
+    factory = client_factory or (lambda c: GitHubClient(c.token, base_url=c.api_url))
+    client = factory(ctx)
+    try:
+        listed: ChangedFiles = (
+            client.pull_request_files(ctx.repository, number)
+            if number
+            else client.compare_files(ctx.repository, base, head)
+        )
+    except OperationError as exc:
+        return None, ctx.repository, f"the changed files could not be listed ({exc})"
+    finally:
+        client.close()
+    if not listed.complete:
+        return None, listed.origin, listed.note
+    return list(listed.changes), listed.origin, ""
+
+
+def affected_stages_for_event(
+    topology: Topology,
+    *,
+    env: Mapping[str, str] | None = None,
+    repo: Path = Path(),
+    conditions: Conditions = queries.ANYWHERE,
+    rules: ImpactRules | None = None,
+    submodules: tuple[GitSubmodule, ...] | None = None,
+    runner: GitRunner | None = None,
+    client_factory: Callable[[EventContext], GitHubClient] | None = None,
+) -> ImpactReport:
+    """The stages the current workflow event affects (``env`` defaults to os.environ).
+
+    Never fails because the changes cannot be known: the report then has every stage
+    affected and ``fallback`` says why. Raises InputError only when no event is given.
+    """
+    ctx = event_context(os.environ if env is None else env)
+    runner = runner or GitRunner(retries=2, timeout=300)
+    changes, origin, why = event_changes(ctx, repo, runner, client_factory)
+    if changes is None:
+        return everything(topology, why, conditions=conditions, origin=origin)
+    if submodules is None:
+        submodules = read_gitmodules(runner, repo) if (repo / ".git").exists() else ()
+    return compute_impact(
+        topology, changes, submodules=submodules, rules=rules, conditions=conditions, origin=origin
+    )
