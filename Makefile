@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest clean bench
+.PHONY: demo demo-windows test lint typecheck pytest clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Replays the sharded Linux pipeline with act on this machine: every stage job on its own,
+# exchanging only artifacts through a local store, then assembles the product.
 demo: $(STAMP)
 	$(BIN)/rockshard topology validate
-	$(BIN)/rockshard topology order --amdgpu-families gfx110X-all,gfx94X-dcgpu
+	$(BIN)/rockshard replay --platform linux --amdgpu-families gfx110X-all,gfx94X-dcgpu
+
+# The Windows pipeline, replayed here with the host toolchain and --platform windows.
+demo-windows: $(STAMP)
+	$(BIN)/rockshard replay --platform windows --amdgpu-families gfx110X-all,gfx1151
 
 test: lint typecheck pytest
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from actions_toolkit import core
-from actions_toolkit.command import issue_command
-
 from action_lib.errors import Finding
+
+# actions_toolkit pulls in requests (about 0.1 s): it is imported where it is used, so commands
+# that run outside Actions do not pay for it.
 
 
 def in_actions() -> bool:
@@ -20,16 +20,22 @@ def in_actions() -> bool:
 
 def get_input(name: str) -> str:
     """An action input (``INPUT_<NAME>``), trimmed; "" when not given."""
+    from actions_toolkit import core
+
     return str(core.get_input(name))
 
 
 def set_output(name: str, value: str) -> None:
     """A step output; multi-line values use GITHUB_OUTPUT's delimiter form."""
+    from actions_toolkit import core
+
     core.set_output(name, value)
 
 
 def error(message: str, finding: Finding | None = None) -> None:
     """An ``::error`` annotation, located at the finding's file and line when given."""
+    from actions_toolkit.command import issue_command
+
     properties: dict[str, str | int] = {}
     if finding is not None:
         properties = {"file": finding.file, "title": finding.code}
@@ -51,6 +57,8 @@ def append_summary(markdown: str) -> None:
 def group(name: str) -> Iterator[None]:
     """A collapsible log group in Actions; a plain heading elsewhere."""
     if in_actions():
+        from actions_toolkit import core
+
         core.start_group(name)
         try:
             yield

@@ -99,6 +99,44 @@ def run(
         )
 
 
+def stream(
+    args: Sequence[str | os.PathLike[str]],
+    on_line: Callable[[str], None],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> int:
+    """Run a command, handing each line of its merged stdout and stderr to ``on_line``.
+
+    Returns the exit status; a command that runs past ``timeout`` seconds is killed.
+    """
+    argv = tuple(str(a) for a in args)
+    merged_env = None if env is None else {**os.environ, **env}
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        child = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=merged_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except FileNotFoundError:
+        raise ProcessError(f"cannot run {argv[0]}: not found on PATH") from None
+    assert child.stdout is not None
+    with child:
+        for line in child.stdout:
+            on_line(line.rstrip("\n"))
+            if deadline is not None and time.monotonic() > deadline:
+                child.kill()
+                raise ProcessError(f"{_quote(argv)} timed out after {timeout:g} s and was killed")
+    return child.returncode
+
+
 def which(tool: str) -> str | None:
     """The full path of ``tool`` on PATH, or None."""
     return shutil.which(tool)

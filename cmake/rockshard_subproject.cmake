@@ -254,10 +254,13 @@ function(rockshard_finalize_subprojects)
   # dist: every stage dir (built or prebuilt) merged into <build>/dist.
   string(REPLACE ";" "\n" _lines "${_stage_dirs}")
   _rockshard_write_if_changed("${CMAKE_BINARY_DIR}/dist-stages.txt" "${_lines}\n")
+  # The same code assembles a pipeline's product from its artifacts (rockshard pipeline
+  # assemble), so the two trees can be compared file for file.
   add_custom_target(dist ALL
-    COMMAND "${CMAKE_COMMAND}" "-DBINARY_DIR=${CMAKE_BINARY_DIR}"
-      "-DSTAGES_FILE=${CMAKE_BINARY_DIR}/dist-stages.txt" "-DDIST_DIR=${CMAKE_BINARY_DIR}/dist"
-      -P "${ROCKSHARD_CMAKE_DIR}/scripts/assemble_dist.cmake"
+    COMMAND ${ROCKSHARD_PYTHON_COMMAND} -m action_lib artifacts dist
+      --root-dir "${CMAKE_BINARY_DIR}" --stage-dirs-file "${CMAKE_BINARY_DIR}/dist-stages.txt"
+      --output "${CMAKE_BINARY_DIR}/dist"
+    WORKING_DIRECTORY "${CMAKE_SOURCE_DIR}"
     COMMENT "Assembling dist/ from the stage directories"
     VERBATIM)
   if(_subprojects)

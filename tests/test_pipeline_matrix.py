@@ -88,7 +88,13 @@ def test_wave_outputs_pad_to_the_workflow(own: Topology) -> None:
     outputs = wave_outputs(plan, 6)
     assert outputs["wave-4"] == "[]" and outputs["wave-5"] == "[]"
     assert json.loads(outputs["wave-0"]) == [
-        {"stage": "foundation", "family": "", "runs-on": "ubuntu-latest", "timeout-minutes": 60}
+        {
+            "stage": "foundation",
+            "family": "",
+            "runs-on": "ubuntu-latest",
+            "timeout-minutes": 60,
+            "sparse-checkout": "",
+        }
     ]
     assert json.loads(outputs["waves"])[3] == ["ml-libs", "tools"]
 

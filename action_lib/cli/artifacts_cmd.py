@@ -13,12 +13,14 @@ from typing import Any
 
 from action_lib import env, gha
 from action_lib.artifacts.descriptor import load_descriptor
+from action_lib.artifacts.dist import assemble_dist
 from action_lib.artifacts.fetch import FetchOptions, FetchResult, fetch
 from action_lib.artifacts.names import COMPONENTS, GENERIC, check_part
-from action_lib.artifacts.plan import MissingArtifactsError, fetch_plan, present, push_plan, select
+from action_lib.artifacts.plan import fetch_plan, present, push_plan
 from action_lib.artifacts.populate import populate
 from action_lib.artifacts.progress import Progress, human
-from action_lib.artifacts.push import Moved, copy_run, find_artifact_dirs, push
+from action_lib.artifacts.push import Moved, copy_run, find_artifact_dirs
+from action_lib.artifacts.stage import push_stage, stage_remotes
 from action_lib.cli.common import (
     add_condition_args,
     add_format_arg,
@@ -65,7 +67,7 @@ def _csv(text: str | None) -> tuple[str, ...]:
     return split_list(text or "")
 
 
-def _add_store_args(parser: argparse.ArgumentParser, *, conditions_too: bool = True) -> None:
+def add_store_args(parser: argparse.ArgumentParser, *, conditions_too: bool = True) -> None:
     if conditions_too:
         add_condition_args(parser)
     else:
@@ -108,7 +110,7 @@ def _apply_inputs(args: argparse.Namespace, names: dict[str, str]) -> None:
             setattr(args, attr, value)
 
 
-def _context(args: argparse.Namespace, need_conditions: bool = True) -> Context:
+def store_context(args: argparse.Namespace, need_conditions: bool = True) -> Context:
     plat = args.platform or env.host_platform()
     if plat not in ("linux", "windows"):
         raise InputError(f"unknown platform '{plat}' (linux or windows)")
@@ -214,7 +216,7 @@ def _cmd_populate(args: argparse.Namespace) -> int:
 
 
 def _plan_context(args: argparse.Namespace) -> tuple[Topology, Context]:
-    return topology(args), _context(args)
+    return topology(args), store_context(args)
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
@@ -223,15 +225,20 @@ def _cmd_push(args: argparse.Namespace) -> int:
     if not args.stage or args.build_dir is None:
         raise InputError("push needs --stage and --build-dir")
     topo, ctx = _plan_context(args)
-    wanted = push_plan(topo, args.stage, ctx.conditions, _families(args))
+    families = _families(args)
+    wanted = push_plan(topo, args.stage, ctx.conditions, families)
     dirs = find_artifact_dirs(Path(args.build_dir) / "artifacts", wanted)
     total = sum(p.stat().st_size for _, d in dirs for p in d.rglob("*") if p.is_file())
     bar = _progress(f"push {args.stage}", total)
     try:
-        moved = push(
+        moved = push_stage(
+            topo,
+            args.stage,
             ctx.store,
             ctx.run,
-            dirs,
+            ctx.conditions,
+            families,
+            Path(args.build_dir),
             compression=args.compression,
             level=args.level,
             jobs=args.jobs,
@@ -258,12 +265,16 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
             f"unknown component(s) {', '.join(bad)} (components: {', '.join(COMPONENTS)})"
         )
     topo, ctx = _plan_context(args)
-    wanted = fetch_plan(
-        topo, args.stage, ctx.conditions, _families(args), _csv(args.exclude_artifacts)
+    chosen = stage_remotes(
+        topo,
+        args.stage,
+        ctx.store,
+        ctx.run,
+        ctx.conditions,
+        _families(args),
+        exclude_artifacts=_csv(args.exclude_artifacts),
+        exclude_components=_csv(args.exclude_components),
     )
-    chosen, missing = select(wanted, ctx.store.listing(ctx.run), _csv(args.exclude_components))
-    if missing:
-        raise MissingArtifactsError(ctx.store.location(ctx.run), missing)
     layout = "bootstrap" if args.bootstrap else "flatten" if args.flatten else "dirs"
     options = FetchOptions(layout, not args.no_extract, args.download_cache_dir, args.jobs)
     bar = _progress(f"fetch {args.stage}", sum(r.size for r in chosen))
@@ -290,7 +301,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _cmd_copy(args: argparse.Namespace) -> int:
     topo, ctx = _plan_context(args)
-    source = _context(argparse.Namespace(**{**vars(args), "run_id": args.source_run_id}))
+    source = store_context(argparse.Namespace(**{**vars(args), "run_id": args.source_run_id}))
     artifacts = None
     if args.stage:
         artifacts = sorted(
@@ -310,7 +321,7 @@ def _cmd_copy(args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    ctx = _context(args, need_conditions=False)
+    ctx = store_context(args, need_conditions=False)
     if args.all_runs:
         runs = ctx.store.runs()
         if args.format == "json":
@@ -378,6 +389,23 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dist(args: argparse.Namespace) -> int:
+    stage_dirs = list(args.stage_dir)
+    if args.stage_dirs_file is not None:
+        try:
+            lines = args.stage_dirs_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(
+                f"{args.stage_dirs_file}: cannot read: {exc.strerror or exc}"
+            ) from None
+        stage_dirs += [line.strip() for line in lines if line.strip()]
+    if not stage_dirs:
+        raise InputError("dist needs --stage-dir or --stage-dirs-file")
+    result = assemble_dist(args.root_dir, stage_dirs, args.output)
+    print(f"dist: {result.files} files from {result.stage_dirs} stage dirs in {args.output}")
+    return 0
+
+
 def register(commands: Any) -> None:
     """Add ``artifacts`` and its sub-commands."""
     parser = commands.add_parser("artifacts", help="populate, push, fetch and copy artifacts")
@@ -393,6 +421,13 @@ def register(commands: Any) -> None:
     add_format_arg(p)
     p.set_defaults(handler=_cmd_populate)
 
+    p = sub.add_parser("dist", help="assemble a product tree from stage dirs")
+    p.add_argument("--root-dir", type=Path, required=True, help="the build dir")
+    p.add_argument("--stage-dir", action="append", default=[], help="a stage dir under the root")
+    p.add_argument("--stage-dirs-file", type=Path, help="stage dirs, one a line")
+    p.add_argument("--output", type=Path, required=True, help="the dist dir to (re)create")
+    p.set_defaults(handler=_cmd_dist)
+
     p = sub.add_parser("push", help="archive and upload the artifacts a stage produces")
     add_topology_arg(p)
     p.add_argument("--stage")
@@ -402,7 +437,7 @@ def register(commands: Any) -> None:
     p.add_argument("--level", type=int, help="compression level (zstd 3, xz 6)")
     p.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
     p.add_argument("--overwrite", action="store_true", help="replace different content")
-    _add_store_args(p)
+    add_store_args(p)
     p.set_defaults(handler=_cmd_push)
 
     p = sub.add_parser("fetch", help="download, verify and extract a stage's inbound artifacts")
@@ -417,7 +452,7 @@ def register(commands: Any) -> None:
     p.add_argument("--exclude-components", help="e.g. dbg,doc")
     p.add_argument("--exclude-artifacts", help="artifact names")
     p.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
-    _add_store_args(p)
+    add_store_args(p)
     p.set_defaults(handler=_cmd_fetch)
 
     p = sub.add_parser("copy", help="copy artifacts of another run into this run")
@@ -426,17 +461,17 @@ def register(commands: Any) -> None:
     p.add_argument("--stage", help="only what these stages produce (',' separated)")
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--overwrite", action="store_true")
-    _add_store_args(p)
+    add_store_args(p)
     p.set_defaults(handler=_cmd_copy)
 
     p = sub.add_parser("ls", help="list a run's complete archives")
     p.add_argument("--all-runs", action="store_true", help="list the run folders instead")
-    _add_store_args(p, conditions_too=False)
+    add_store_args(p, conditions_too=False)
     p.set_defaults(handler=_cmd_ls)
 
     p = sub.add_parser("info", help="what a stage would fetch and push, with sizes when present")
     add_topology_arg(p)
     p.add_argument("--stage", required=True)
     p.add_argument("--amdgpu-families")
-    _add_store_args(p)
+    add_store_args(p)
     p.set_defaults(handler=_cmd_info)

@@ -20,6 +20,9 @@ REGISTRARS: list[str] = [
     "action_lib.cli.sources_cmd",
     "action_lib.cli.impact_cmd",
     "action_lib.cli.artifacts_cmd",
+    "action_lib.cli.stage_cmd",
+    "action_lib.cli.pipeline_cmd",
+    "action_lib.cli.replay_cmd",
 ]
 
 

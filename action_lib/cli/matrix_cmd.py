@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.pipeline.config import MAX_WAVES, PipelineConfig, parse_pipeline_config
 from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
+from action_lib.topology.model import Conditions, Topology
 
 CONFIG_NAME = "rockshard-pipeline.toml"
 
@@ -41,6 +43,8 @@ def resolve_families(families: str, tier: str, platform: str) -> tuple[str, ...]
     names = fam.split_list(families)
     for name in names:
         fam.family_targets(name)  # raises InputError with a suggestion when unknown
+        if platform == "windows" and name in fam.family_map().linux_only:
+            raise InputError(f"GPU family '{name}' is built on linux only, not on windows")
     return names
 
 
@@ -58,7 +62,15 @@ def _matrix(args: argparse.Namespace) -> int:
             given = args.families_or_tier
     families = resolve_families(given, tier, cond.platform)
     stages = tuple(s for s in args.stages.replace(";", ",").split(",") if s)
-    plan = plan_pipeline(topology, cond, families, config, stages)
+    sparse: dict[str, tuple[str, ...]] = {}
+    if args.sparse:
+        from action_lib.sources.fetch import sparse_checkout_paths
+
+        for stage in topology.build_stages:
+            sparse[stage] = sparse_checkout_paths(
+                topology, stage, repo=args.repo, platform=cond.platform
+            )
+    plan = plan_pipeline(topology, cond, families, config, stages, sparse)
     max_waves = args.max_waves or config.max_waves
     if not 1 <= max_waves <= MAX_WAVES:
         raise InputError(f"--max-waves must be from 1 to {MAX_WAVES}")
@@ -68,6 +80,8 @@ def _matrix(args: argparse.Namespace) -> int:
             gha.set_output(name, value)
         gha.set_output("families", ",".join(families))
         gha.append_summary(plan_markdown(plan))
+    if args.impact:
+        _impact(topology, cond, args)
     if args.format == "json":
         data: dict[str, Any] = plan.to_json()
         emit_json(data)
@@ -75,6 +89,23 @@ def _matrix(args: argparse.Namespace) -> int:
         sys.stdout.write(f"platform {plan.platform}, families {', '.join(families) or '-'}\n")
         table(("wave", "stage", "family", "runs-on", "timeout"), plan_table(plan))
     return EXIT_OK
+
+
+def _impact(topology: Topology, cond: Conditions, args: argparse.Namespace) -> None:
+    """Which stages the triggering change affects: informative for now (all stages still run)."""
+    from action_lib.github_api.event import affected_stages_for_event
+    from action_lib.impact.render import report_markdown
+
+    report = affected_stages_for_event(topology, repo=args.repo, conditions=cond)
+    if args.gha_output:
+        gha.set_output("affected-stages", json.dumps(list(report.affected)))
+        gha.set_output("impact-fallback", report.fallback)
+        gha.append_summary(report_markdown(report))
+    sys.stderr.write(
+        f"impact: {len(report.affected)} of {len(report.stages)} stages affected"
+        + (f" ({report.fallback})" if report.fallback else "")
+        + "\n"
+    )
 
 
 def register(commands: Any) -> None:
@@ -114,5 +145,18 @@ def register(commands: Any) -> None:
         "--gha-output",
         action="store_true",
         help="write step outputs wave-<k>, waves, families and a job summary",
+    )
+    p.add_argument(
+        "--sparse",
+        action="store_true",
+        help="put each stage's sparse-checkout cone in its entries (needs a git checkout)",
+    )
+    p.add_argument(
+        "--impact",
+        action="store_true",
+        help="also report the stages the triggering event's change affects (outputs affected-stages)",
+    )
+    p.add_argument(
+        "--repo", type=Path, default=Path(), help="the checkout (for --sparse, --impact)"
     )
     p.set_defaults(handler=_matrix)

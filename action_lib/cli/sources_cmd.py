@@ -12,10 +12,9 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, FindingsError, InputError
 from action_lib.sources.check import check_placements, placement_findings
-from action_lib.sources.fetch import FetchOptions, fetch_sources, read_gitmodules
+from action_lib.sources.fetch import FetchOptions, fetch_stage_sources, read_gitmodules
 from action_lib.sources.git import GitRunner, list_files
-from action_lib.sources.layout import descriptor_locations, owned_paths
-from action_lib.sources.plan import plan_sources
+from action_lib.sources.layout import descriptor_locations
 from action_lib.sources.status import PRESENT, source_status
 from action_lib.topology.model import PLATFORMS, Topology
 
@@ -60,19 +59,6 @@ def _runner(args: argparse.Namespace) -> GitRunner:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    topology = _topology(args)
-    runner = _runner(args)
-    repo: Path = args.repo
-    if not (repo / ".git").exists():
-        raise InputError(f"{repo} is not the top of a git checkout")
-    submodules = read_gitmodules(runner, repo)
-    plan = plan_sources(
-        topology,
-        args.stage,
-        platform=args.platform,
-        extra_source_sets=_names(args.source_sets),
-        submodules=submodules,
-    )
     options = FetchOptions(
         depth=args.depth,
         jobs=args.jobs,
@@ -80,7 +66,15 @@ def _fetch(args: argparse.Namespace) -> int:
         sparse=not args.no_sparse,
         dry_run=args.dry_run,
     )
-    result = fetch_sources(runner, repo, plan, owned_paths(topology, submodules), options)
+    plan, result = fetch_stage_sources(
+        _runner(args),
+        args.repo,
+        _topology(args),
+        args.stage,
+        options,
+        platform=args.platform,
+        extra_source_sets=_names(args.source_sets),
+    )
     if args.format == "json":
         emit_json(
             {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ class MatrixEntry:
     runs_on: str
     timeout_minutes: int
     per_arch: bool
+    sparse_checkout: str = ""  # cone paths for actions/checkout, one a line; "" = everything
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the workflow's matrix sees it."""
@@ -33,6 +34,7 @@ class MatrixEntry:
             "family": self.family,
             "runs-on": self.runs_on,
             "timeout-minutes": self.timeout_minutes,
+            "sparse-checkout": self.sparse_checkout,
         }
 
 
@@ -59,11 +61,13 @@ def plan_pipeline(
     families: Sequence[str],
     config: PipelineConfig,
     stages: Sequence[str] = (),
+    sparse_paths: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     """The jobs of a pipeline on ``conditions.platform`` for ``families``, in waves.
 
     Stages that build nothing there get no job. ``stages`` restricts the plan to a subset
     (their upstream artifacts then come from elsewhere, such as an earlier run).
+    ``sparse_paths`` gives a stage's sparse-checkout cone (absent: check out everything).
     """
     platform = conditions.platform or "linux"
     for stage in stages:
@@ -81,10 +85,11 @@ def plan_pipeline(
                 continue
             settings = config.settings(stage, platform)
             per_arch = topology.build_stages[stage].per_arch
-            for family in families if per_arch else ("",):
-                entries.append(
-                    MatrixEntry(stage, family, settings.runs_on, settings.timeout_minutes, per_arch)
-                )
+            cone = "\n".join((sparse_paths or {}).get(stage, ()))
+            entries.extend(
+                MatrixEntry(stage, f, settings.runs_on, settings.timeout_minutes, per_arch, cone)
+                for f in (families if per_arch else ("",))
+            )
         if entries:
             waves.append(tuple(entries))
     return Plan(platform, tuple(families), tuple(waves))

@@ -56,6 +56,8 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "    timeout-minutes: ${{ matrix.timeout-minutes }}",
         "    steps:",
         "      - uses: actions/checkout@v5",
+        "        with:",
+        "          sparse-checkout: ${{ matrix.sparse-checkout }}",
         *_install_step("      "),
         "      - id: setup",
         "        uses: ./actions/setup-stage",
@@ -126,6 +128,7 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "    outputs:",
         *(f"      wave-{k}: ${{{{ steps.matrix.outputs.wave-{k} }}}}" for k in waves),
         "      waves: ${{ steps.matrix.outputs.waves }}",
+        "      affected-stages: ${{ steps.matrix.outputs.affected-stages }}",
         "      families: ${{ steps.matrix.outputs.families }}",
         "    steps:",
         "      - uses: actions/checkout@v5",
@@ -156,7 +159,8 @@ def generate_workflow(opts: WorkflowOptions) -> str:
             '          "$ROCKSHARD_PYTHON" -m action_lib pipeline assemble',
             f"          --topology {opts.topology} --platform {opts.platform}",
             '          --amdgpu-families "${{ needs.setup.outputs.families }}"',
-            '          --store "$ROCKSHARD_STORE" --output-dir "$RUNNER_TEMP/product"',
+            '          --store "$ROCKSHARD_STORE"',
+            '          --output-dir "${ROCKSHARD_PRODUCT_DIR:-$RUNNER_TEMP/product}"',
         ]
     )
     return "\n".join(lines) + "\n"

@@ -240,6 +240,30 @@ def fetch_sources(
     return FetchResult(tuple(lines), cone)
 
 
+def fetch_stage_sources(
+    runner: GitRunner,
+    repo: Path,
+    topology: Topology,
+    stage: str | None,
+    options: FetchOptions,
+    *,
+    platform: str | None = None,
+    extra_source_sets: Sequence[str] = (),
+) -> tuple[SourcePlan, FetchResult]:
+    """Plan and fetch the sources of ``stage`` (plus ``extra_source_sets``) in ``repo``."""
+    if not (repo / ".git").exists():
+        raise InputError(f"{repo} is not the top of a git checkout")
+    submodules = read_gitmodules(runner, repo)
+    plan = plan_sources(
+        topology,
+        stage,
+        platform=platform,
+        extra_source_sets=extra_source_sets,
+        submodules=submodules,
+    )
+    return plan, fetch_sources(runner, repo, plan, owned_paths(topology, submodules), options)
+
+
 def sparse_checkout_paths(
     topology: Topology,
     stage: str,

