@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from pathlib import Path
 from typing import Any
 
 from action_lib import cmakegen
 from action_lib.cli import common
-from action_lib.errors import EXIT_OK, InputError, StaleError
-from action_lib.outputfiles import stale_diff, write_atomic
+from action_lib.cli.output import emit_generated
 
 
 def source_name(path: Path) -> str:
@@ -27,27 +25,14 @@ def _cmake(args: argparse.Namespace) -> int:
     source = args.source or source_name(args.topology)
     text = cmakegen.generate(topology, dialect=args.dialect, source=source)
     output: Path | None = args.output
-    if args.check:
-        if output is None:
-            raise InputError("cmake --check needs --output FILE (the file to compare)")
-        diff = stale_diff(output, text)
-        if diff:
-            sys.stdout.write(diff)
-            raise StaleError(
-                f"{output.as_posix()} is stale; regenerate it with: rockshard cmake --topology"
-                f" {source} --dialect {args.dialect} --output {output.as_posix()}"
-            )
-        sys.stdout.write(f"{output.as_posix()}: up to date\n")
-        return EXIT_OK
-    if output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    changed = write_atomic(output, text)
-    state = "written" if changed else "unchanged"
-    sys.stdout.write(
-        f"{output.as_posix()}: {state} ({args.dialect} dialect, {len(topology.artifacts)} features)\n"
+    where = output.as_posix() if output is not None else "FILE"
+    return emit_generated(
+        text,
+        output,
+        check=args.check,
+        regenerate=f"rockshard cmake --topology {source} --dialect {args.dialect} --output {where}",
+        detail=f"{args.dialect} dialect, {len(topology.artifacts)} features",
     )
-    return EXIT_OK
 
 
 def register(commands: Any) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
+
+from action_lib.errors import EXIT_OK, InputError, StaleError
+from action_lib.outputfiles import stale_diff, write_atomic
 
 
 def table(
@@ -27,3 +31,25 @@ def emit_json(data: Any, out: TextIO | None = None) -> None:
     """Print JSON with sorted keys and a trailing newline (stable for scripts)."""
     stream = out or sys.stdout
     stream.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def emit_generated(
+    text: str, output: Path | None, *, check: bool, regenerate: str, detail: str = ""
+) -> int:
+    """Print ``text``, write it atomically to ``output``, or with ``check`` compare it: exit 0
+    when current; a unified diff on stdout and StaleError (exit 1) when not."""
+    if check:
+        if output is None:
+            raise InputError("--check needs --output FILE (the file to compare)")
+        diff = stale_diff(output, text)
+        if diff:
+            sys.stdout.write(diff)
+            raise StaleError(f"{output.as_posix()} is stale; regenerate it with: {regenerate}")
+        sys.stdout.write(f"{output.as_posix()}: up to date\n")
+        return EXIT_OK
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    state = "written" if write_atomic(output, text) else "unchanged"
+    sys.stdout.write(f"{output.as_posix()}: {state}" + (f" ({detail})" if detail else "") + "\n")
+    return EXIT_OK

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from action_lib.cli import common
 from action_lib.cli.matrix_cmd import load_config
-from action_lib.errors import EXIT_OK, StaleError
-from action_lib.outputfiles import stale_diff, write_atomic
+from action_lib.cli.output import emit_generated
 from action_lib.pipeline.workflow import WorkflowOptions, generate_workflow
 from action_lib.topology.model import PLATFORMS
 
@@ -26,22 +24,13 @@ def _workflow(args: argparse.Namespace) -> int:
     )
     text = generate_workflow(opts)
     output: Path | None = args.output
-    if output is None:
-        sys.stdout.write(text)
-        return EXIT_OK
-    if args.check:
-        diff = stale_diff(output, text)
-        if diff:
-            sys.stdout.write(diff)
-            raise StaleError(
-                f"{output.as_posix()} is stale; regenerate it with: rockshard workflow "
-                f"--platform {args.platform} --output {output.as_posix()}"
-            )
-        sys.stdout.write(f"{output.as_posix()}: up to date\n")
-        return EXIT_OK
-    state = "written" if write_atomic(output, text) else "unchanged"
-    sys.stdout.write(f"{output.as_posix()}: {state}\n")
-    return EXIT_OK
+    where = output.as_posix() if output is not None else "FILE"
+    return emit_generated(
+        text,
+        output,
+        check=args.check,
+        regenerate=f"rockshard workflow --platform {args.platform} --output {where}",
+    )
 
 
 def register(commands: Any) -> None:
