@@ -50,7 +50,7 @@ def append_summary(markdown: str) -> None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if target:
         with Path(target).open("a", encoding="utf-8") as stream:
-            stream.write(markdown.rstrip("\n") + "\n")
+            stream.write(markdown.rstrip("\n") + "\n\n")  # a blank line ends a table
 
 
 @contextmanager

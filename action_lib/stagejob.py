@@ -92,6 +92,11 @@ def setup_stage(
     if dialect == "rockshard":
         # The super-build runs rockshard at build time (artifact population) with this interpreter.
         args.append(f"-D{prefix_of(dialect)}_PYTHON={Path(sys.executable).as_posix()}")
+        # The pipeline's platform and processor, not the host's, decide what is disabled.
+        if conditions.platform:
+            args.append(f"-D{prefix_of(dialect)}_PLATFORM={conditions.platform}")
+        if conditions.processor:
+            args.append(f"-D{prefix_of(dialect)}_PROCESSOR={conditions.processor}")
     args_file = build_dir / ARGS_FILE
     args_file.write_text("".join(f"{a}\n" for a in args), encoding="utf-8")
     return StageSetup(build_dir, tuple(args), args_file, fetched, actions)

@@ -11,8 +11,15 @@
 # The result lives in normal variables ROCKSHARD_ENABLE_<FEATURE> of the calling directory.
 
 # The platform (linux, windows, darwin) and the processor (x86_64, aarch64, ppc64le) the
-# super-build targets, named as in BUILD_TOPOLOGY.toml.
-string(TOLOWER "${CMAKE_SYSTEM_NAME}" ROCKSHARD_PLATFORM)
+# super-build targets, named as in BUILD_TOPOLOGY.toml. A stage job passes both as the pipeline
+# sees them (rockshard stage setup --platform), which is how a Windows pipeline replayed on
+# Linux builds the host toolchain's binaries of the Windows artifact set.
+if(NOT DEFINED ROCKSHARD_PLATFORM)
+  string(TOLOWER "${CMAKE_SYSTEM_NAME}" _rockshard_platform)
+  set(ROCKSHARD_PLATFORM "${_rockshard_platform}" CACHE STRING
+    "Platform the build targets (linux, windows), for disable_platforms")
+  unset(_rockshard_platform)
+endif()
 if(NOT DEFINED ROCKSHARD_PROCESSOR)
   string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _rockshard_processor)
   if(_rockshard_processor MATCHES "^(x86_64|amd64|x64)$")

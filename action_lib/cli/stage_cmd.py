@@ -27,6 +27,13 @@ def _default_build_dir(args: argparse.Namespace) -> Path:
     return Path(temp) / "rockshard-build" / name if temp else Path("build") / name
 
 
+def _dialect(args: argparse.Namespace) -> str:
+    if args.dialect:
+        return str(args.dialect)
+    generated = Path(args.topology).parent / "cmake" / "rockshard_topology.cmake"
+    return "rockshard" if generated.is_file() else "therock"
+
+
 def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[Topology, Context, StageSetup]:
     topology = common.topology(args)
     ctx = store_context(args)
@@ -40,7 +47,7 @@ def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[Topology, Context,
             ctx.store,
             ctx.run,
             _default_build_dir(args),
-            dialect=args.dialect,
+            dialect=_dialect(args),
             repo=args.repo if args.sources else None,
             clean=clean,
             jobs=args.jobs,
@@ -103,8 +110,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dialect",
         choices=("therock", "rockshard"),
-        default="therock",
-        help="CMake variable prefix",
+        default=None,
+        help="CMake variable prefix (default: rockshard when the topology's folder has "
+        "cmake/rockshard_topology.cmake, the rockshard dialect's include; else therock)",
     )
     p.add_argument(
         "--sources",
