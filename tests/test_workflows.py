@@ -51,6 +51,7 @@ def _tool(name: str) -> str:
     return found
 
 
+@pytest.mark.integration
 def test_actionlint_finds_nothing(repo_root: Path) -> None:
     files = sorted(str(p) for p in (repo_root / ".github" / "workflows").glob("*.yml"))
     done = subprocess.run(
@@ -59,6 +60,7 @@ def test_actionlint_finds_nothing(repo_root: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.integration
 def test_workflow_schema(repo_root: Path) -> None:
     files = sorted(str(p) for p in (repo_root / ".github" / "workflows").glob("*.yml"))
     done = subprocess.run(
@@ -70,6 +72,7 @@ def test_workflow_schema(repo_root: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.integration
 def test_action_schema(repo_root: Path) -> None:
     files = sorted(str(p) for p in (repo_root / "actions").glob("*/action.yml"))
     assert files
