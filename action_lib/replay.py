@@ -8,7 +8,8 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -96,14 +97,6 @@ class ActLog:
         return None
 
 
-def parse_act_json(lines: Sequence[str]) -> Replay:
-    """The jobs of a whole ``act --json`` log."""
-    log = ActLog()
-    for line in lines:
-        log.feed(line)
-    return log.replay
-
-
 def act_command(
     act: str,
     workflow: Path,
@@ -150,7 +143,7 @@ def replay_workflow(
     cmd = act_command(find_act(), workflow, inputs, env, secrets or {})
     bin_dir = str(Path(sys.executable).parent)
     path = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    lines: list[str] = []
+    tail: deque[str] = deque(maxlen=5)  # for the error when act ran no job
     act_log = ActLog()
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
@@ -158,7 +151,7 @@ def replay_workflow(
 
         def on_line(line: str) -> None:
             stream.write(line + "\n")
-            lines.append(line)
+            tail.append(line)
             finished = act_log.feed(line)
             if finished is not None and on_job is not None:
                 on_job(finished)
@@ -169,8 +162,7 @@ def replay_workflow(
     replay.log = log
     replay.seconds = time.monotonic() - start
     if not replay.jobs:
-        tail = " | ".join(lines[-5:])
-        raise OperationError(f"act ran no job (exit status {status}): {tail}")
+        raise OperationError(f"act ran no job (exit status {status}): {' | '.join(tail)}")
     return replay
 
 

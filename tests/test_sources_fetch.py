@@ -192,7 +192,9 @@ def test_extra_source_sets_and_dry_run(
 
 
 def test_sparse_checkout_paths_for_the_matrix(superproject: Super) -> None:
-    paths = sparse_checkout_paths(superproject.topology, "second", repo=superproject.clone)
+    paths = sparse_checkout_paths(superproject.topology, ["second"], repo=superproject.clone)[
+        "second"
+    ]
     assert paths == ("cmake", "docs", "libs/beta", "optional-sources/ext", "src/two", "tools/gamma")
 
 

@@ -37,9 +37,10 @@ def assemble_product(
 ) -> Product:
     """Check the shards converge, fetch every artifact the pipeline produces into
     ``output_dir/build`` (bootstrap layout), and merge its stage dirs into ``output_dir/dist``."""
-    convergence = check_convergence(store, run)
+    listing = store.listing(run)
+    convergence = check_convergence(store, run, listing)
     wanted = produced_everywhere(topology, conditions, families)
-    chosen, missing = select(wanted, store.listing(run))
+    chosen, missing = select(wanted, listing)
     if missing:
         raise MissingArtifactsError(store.location(run), missing)
     build_dir = output_dir / "build"

@@ -8,7 +8,7 @@ checks that the shards of a per-arch stage pushed byte-identical generic halves.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from action_lib.artifacts.push import Moved, find_artifact_dirs, push
 from action_lib.errors import OperationError
 from action_lib.stores.base import Store
 from action_lib.topology.model import Conditions, Topology
+from action_lib.topology.queries import active_stages
 
 SHARD_PREFIX = "rockshard-shard_"
 
@@ -132,12 +133,15 @@ class Convergence:
     shared_archives: int  # archives pushed by more than one shard (the generic halves)
 
 
-def check_convergence(store: Store, run: str) -> Convergence:
+def check_convergence(
+    store: Store, run: str, listing: Mapping[str, int] | None = None
+) -> Convergence:
     """Every archive pushed by several shards has one digest, which is the store's sidecar.
 
-    Raises OperationError naming the shards and both digests when they differ.
+    ``listing`` is the run's listing when the caller already has it. Raises OperationError
+    naming the shards and both digests when they differ.
     """
-    listing = store.listing(run)
+    listing = store.listing(run) if listing is None else listing
     records = sorted(n for n in listing if n.startswith(SHARD_PREFIX) and n.endswith(".json"))
     seen: dict[str, tuple[str, str]] = {}  # archive -> (digest, shard)
     shared: set[str] = set()
@@ -182,8 +186,6 @@ def produced_everywhere(
     topology: Topology, conditions: Conditions, families: Sequence[str]
 ) -> list[Wanted]:
     """Every archive target a whole pipeline produces: each active stage, each family."""
-    from action_lib.topology.queries import active_stages
-
     out: set[Wanted] = set()
     for stage in active_stages(topology, conditions):
         if topology.build_stages[stage].per_arch:

@@ -66,10 +66,9 @@ def _matrix(args: argparse.Namespace) -> int:
     if args.sparse:
         from action_lib.sources.fetch import sparse_checkout_paths
 
-        for stage in topology.build_stages:
-            sparse[stage] = sparse_checkout_paths(
-                topology, stage, repo=args.repo, platform=cond.platform
-            )
+        sparse = sparse_checkout_paths(
+            topology, list(topology.build_stages), repo=args.repo, platform=cond.platform
+        )
     plan = plan_pipeline(topology, cond, families, config, stages, sparse)
     max_waves = args.max_waves or config.max_waves
     if not 1 <= max_waves <= MAX_WAVES:

@@ -266,18 +266,27 @@ def fetch_stage_sources(
 
 def sparse_checkout_paths(
     topology: Topology,
-    stage: str,
+    stages: Sequence[str],
     *,
     repo: Path = Path(),
     platform: str | None = None,
     runner: GitRunner | None = None,
-) -> tuple[str, ...]:
-    """The folders ``stage`` checks out in cone mode (``actions/checkout``'s
-    ``sparse-checkout`` input), from the tree of ``repo``'s HEAD; () when the topology owns
-    no path prefixes (check out everything, then the stage's submodules)."""
+) -> dict[str, tuple[str, ...]]:
+    """For each of ``stages``, the folders it checks out in cone mode (``actions/checkout``'s
+    ``sparse-checkout`` input), from the tree of ``repo``'s HEAD; () when the topology owns no
+    path prefixes (check out everything, then the stage's submodules). ``.gitmodules`` and the
+    tree are read once for all stages."""
     runner = runner or GitRunner(retries=1, timeout=120)
     submodules = read_gitmodules(runner, repo)
-    plan = plan_sources(topology, stage, platform=platform, submodules=submodules)
-    if not plan.sparse:
-        return ()
-    return stage_sparse_paths(runner, repo, plan, owned_paths(topology, submodules))
+    owned = owned_paths(topology, submodules)
+    tree: dict[str, list[str]] | None = None
+    out: dict[str, tuple[str, ...]] = {}
+    for stage in stages:
+        plan = plan_sources(topology, stage, platform=platform, submodules=submodules)
+        if not plan.sparse:
+            out[stage] = ()
+            continue
+        if tree is None:
+            tree = tree_children(runner, repo, "HEAD", cone_parents(owned))
+        out[stage] = sparse_cone(plan, owned, tree)
+    return out
