@@ -1,7 +1,7 @@
 """Shared by the pipeline replay tests: run ``rockshard replay`` (act in host mode) in a
 subprocess, read the jobs back from its ``act --json`` log, and inspect stores and trees.
 
-The log is parsed here, not with action_lib.replay, so that the tests do not take rockshard's
+The log is parsed here, not with action_lib.jobs.replay, so that the tests do not take rockshard's
 own reading of it on trust.
 """
 

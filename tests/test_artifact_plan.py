@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from action_lib import env
 from action_lib.artifacts.plan import MissingArtifactsError, Wanted, fetch_plan, push_plan, select
-from action_lib.artifacts.progress import Progress, human
+from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
+from action_lib.settings import environment as env
 from action_lib.topology import Conditions, Topology, load_topology
 
 LINUX = Conditions("linux")

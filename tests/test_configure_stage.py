@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from action_lib import cmakegen, stageconfig
+from action_lib import cmakegen
 from action_lib.cli.main import main
+from action_lib.cmakegen import stage_args
 from action_lib.errors import InputError
 from action_lib.topology import Conditions, load_topology
 from tests.test_cmakegen import FIXTURE, feature_of, read_raw, run_harness
@@ -297,13 +298,13 @@ def test_unknown_platform_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_library_api(repo_root: Path) -> None:
     topology = load_topology(repo_root / "BUILD_TOPOLOGY.toml")
-    config = stageconfig.stage_config(topology, "tools", Conditions("windows"))
+    config = stage_args.stage_config(topology, "tools", Conditions("windows"))
     assert "ccl" not in config.inbound and "kinfo" in config.produced
-    assert stageconfig.split_families(" a ; b,a ,") == ("a", "b")
+    assert stage_args.split_families(" a ; b,a ,") == ("a", "b")
     with pytest.raises(InputError, match="did you mean 'tools'"):
-        stageconfig.stage_config(topology, "tool")
+        stage_args.stage_config(topology, "tool")
     with pytest.raises(InputError, match="unknown CMake dialect"):
-        stageconfig.cmake_args(config, dialect="cmake")
+        stage_args.cmake_args(config, dialect="cmake")
 
 
 # -- TheRock: the arguments are closed under REQUIRES, as CMake sees it ---------------------------
@@ -317,7 +318,7 @@ def test_therock_features_are_closed_under_requires(
     raw = read_raw(therock_topology_path)
     topology = load_topology(therock_topology_path)
     for stage in raw["build_stages"]:
-        features = set(stageconfig.stage_features(topology, stage, Conditions(platform, "x86_64")))
+        features = set(stage_args.stage_features(topology, stage, Conditions(platform, "x86_64")))
         assert sorted(features) == raw_features(raw, stage, platform, "x86_64"), stage
         for name in raw["artifacts"]:
             if feature_of(raw, name) in features:
@@ -360,9 +361,9 @@ def test_therock_stage_args_need_no_implicit_features(
     topology = load_topology(therock_topology_path)
     generated = CLOSURE_HARNESS + cmakegen.generate(topology)  # replaces the plain harness's
     for stage in topology.build_stages:
-        config = stageconfig.stage_config(topology, stage, Conditions(platform, "x86_64"))
+        config = stage_args.stage_config(topology, stage, Conditions(platform, "x86_64"))
         defines = {"CMAKE_SYSTEM_NAME": platform.capitalize()}
-        for arg in stageconfig.cmake_args(config):
+        for arg in stage_args.cmake_args(config):
             name, value = arg.removeprefix("-D").split("=", 1)
             defines[name] = value
         done = run_harness(tmp_path, generated, defines)

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from action_lib.errors import OperationError
-from action_lib.github_api import GitHubClient, affected_stages_for_event
-from action_lib.github_api.event import EventContext
+from action_lib.github_api import GitHubClient
+from action_lib.jobs.event import EventContext, affected_stages_for_event
 from action_lib.topology import Topology, load_topology
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github"

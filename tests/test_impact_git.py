@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from action_lib.cli.main import main
-from action_lib.github_api import affected_stages_for_event
+from action_lib.jobs.event import affected_stages_for_event
 from action_lib.topology import load_topology
 from tests.fixtures.gitrepos import (
     add_submodule,

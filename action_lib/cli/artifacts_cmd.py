@@ -11,16 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from action_lib import env, gha
 from action_lib.artifacts.descriptor import load_descriptor
 from action_lib.artifacts.dist import assemble_dist
 from action_lib.artifacts.fetch import FetchOptions, FetchResult, fetch
 from action_lib.artifacts.names import COMPONENTS, GENERIC, check_part
 from action_lib.artifacts.plan import fetch_plan, present, push_plan
 from action_lib.artifacts.populate import populate
-from action_lib.artifacts.progress import Progress, human
 from action_lib.artifacts.push import Moved, copy_run, find_artifact_dirs
-from action_lib.artifacts.stage import push_stage, stage_remotes
 from action_lib.cli.common import (
     add_condition_args,
     add_format_arg,
@@ -28,8 +25,12 @@ from action_lib.cli.common import (
     topology,
 )
 from action_lib.cli.output import emit_json, table
+from action_lib.edges import gha
+from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
 from action_lib.families import expand_families, split_list
+from action_lib.jobs.stage_artifacts import push_stage, stage_remotes
+from action_lib.settings import environment as env
 from action_lib.stores.base import Store, open_store
 from action_lib.topology.model import Conditions, Topology
 from action_lib.topology.queries import produced_artifacts

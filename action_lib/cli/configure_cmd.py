@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from action_lib import gha, stageconfig
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
+from action_lib.cmakegen import stage_args
+from action_lib.edges import gha
+from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.families import family_targets
-from action_lib.outputfiles import write_atomic
 from action_lib.topology.model import PLATFORMS, PROCESSORS, Conditions
 
 _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
@@ -36,7 +37,7 @@ def host_processor() -> str | None:
 
 def families(value: str | None) -> tuple[str, ...]:
     """GPU families from ``"a;b"`` or ``"a,b"``; an unknown family is an InputError."""
-    names = stageconfig.split_families(value)
+    names = stage_args.split_families(value)
     for name in names:
         family_targets(name)  # raises InputError with a did-you-mean
     return names
@@ -50,7 +51,7 @@ def _conditions(args: argparse.Namespace) -> Conditions:
 
 def _list_stages(args: argparse.Namespace) -> int:
     topology = common.topology(args)
-    rows = stageconfig.stage_summaries(topology, _conditions(args))
+    rows = stage_args.stage_summaries(topology, _conditions(args))
     if args.format == "json":
         emit_json({"stages": [dataclasses.asdict(r) for r in rows]})
         return EXIT_OK
@@ -70,11 +71,11 @@ def _configure(args: argparse.Namespace) -> int:
     dist = families(args.dist_amdgpu_families)
     topology = common.topology(args)
     conditions = _conditions(args)
-    config = stageconfig.stage_config(topology, args.stage, conditions)
-    cmake_args = stageconfig.cmake_args(
+    config = stage_args.stage_config(topology, args.stage, conditions)
+    cmake_args = stage_args.cmake_args(
         config, dialect=args.dialect, amdgpu_families=gpu, dist_amdgpu_families=dist
     )
-    pip = stageconfig.python_requires(topology, args.stage)
+    pip = stage_args.python_requires(topology, args.stage)
 
     if args.output_cmake_args is not None:
         write_atomic(args.output_cmake_args, "".join(f"{a}\n" for a in cmake_args))
@@ -147,7 +148,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--dialect",
-        choices=tuple(stageconfig.PREFIXES),
+        choices=tuple(stage_args.PREFIXES),
         default="therock",
         help="variable prefix: THEROCK_ (default) or ROCKSHARD_",
     )

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from action_lib import gha
 from action_lib.cli import common
 from action_lib.cli.output import emit_json
+from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.impact.analyze import ImpactReport, compute_impact
 from action_lib.impact.render import report_json, report_markdown, report_text
@@ -71,7 +71,7 @@ def _impact(args: argparse.Namespace) -> int:
         if args.base or args.head:
             raise InputError("--event takes the commits from the event: drop --base/--head")
         rules = rules_from_args(args, topology, runner, "HEAD")
-        from action_lib.github_api.event import affected_stages_for_event  # PyGithub: slow import
+        from action_lib.jobs.event import affected_stages_for_event  # PyGithub: slow import
 
         report = affected_stages_for_event(
             topology,
@@ -85,7 +85,7 @@ def _impact(args: argparse.Namespace) -> int:
         if not args.base or not args.head:
             raise InputError("give --base and --head (or --event in a workflow)")
         rules = rules_from_args(args, topology, runner, args.head)
-        from action_lib.github_api.event import git_changes
+        from action_lib.jobs.event import git_changes
 
         changes = git_changes(runner, args.repo, args.base, args.head)
         report = compute_impact(

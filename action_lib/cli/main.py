@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from action_lib import gha
+from action_lib.edges import gha
 from action_lib.errors import EXIT_FAILURE, FindingsError, RockshardError
 
 Handler = Callable[[argparse.Namespace], int]

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from action_lib import families as fam
-from action_lib import gha
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
+from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.pipeline.config import MAX_WAVES, PipelineConfig, parse_pipeline_config
 from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
@@ -92,8 +92,8 @@ def _matrix(args: argparse.Namespace) -> int:
 
 def _impact(topology: Topology, cond: Conditions, args: argparse.Namespace) -> None:
     """Which stages the triggering change affects: informative for now (all stages still run)."""
-    from action_lib.github_api.event import affected_stages_for_event
     from action_lib.impact.render import report_markdown
+    from action_lib.jobs.event import affected_stages_for_event
 
     report = affected_stages_for_event(topology, repo=args.repo, conditions=cond)
     if args.gha_output:

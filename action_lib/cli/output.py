@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from action_lib.edges.outputfiles import stale_diff, write_atomic
 from action_lib.errors import EXIT_OK, InputError, StaleError
-from action_lib.outputfiles import stale_diff, write_atomic
 
 
 def table(

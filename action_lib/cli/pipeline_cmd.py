@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from action_lib import gha
-from action_lib.artifacts.assemble import assemble_product
 from action_lib.cli import common
 from action_lib.cli.artifacts_cmd import add_store_args, store_context
 from action_lib.cli.matrix_cmd import resolve_families
 from action_lib.cli.output import emit_json
+from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
+from action_lib.jobs.assemble import assemble_product
 
 
 def _assemble(args: argparse.Namespace) -> int:

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from action_lib.artifacts.stage import shard_record_name
 from action_lib.cli.output import table
 from action_lib.errors import EXIT_FAILURE, EXIT_OK
-from action_lib.replay import JobRun, remove_act_dirs, replay_workflow
+from action_lib.jobs.replay import JobRun, remove_act_dirs, replay_workflow
+from action_lib.jobs.stage_artifacts import shard_record_name
 from action_lib.stores.base import open_store
 from action_lib.topology.model import PLATFORMS
 

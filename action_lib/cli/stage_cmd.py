@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from action_lib import gha
-from action_lib.artifacts.stage import push_stage
 from action_lib.cli import common
 from action_lib.cli.artifacts_cmd import Context, add_store_args, store_context
+from action_lib.edges import gha
 from action_lib.errors import EXIT_OK
 from action_lib.families import split_list
-from action_lib.stagejob import StageSetup, build_stage, setup_stage
+from action_lib.jobs.stage import StageSetup, build_stage, setup_stage
+from action_lib.jobs.stage_artifacts import push_stage
 from action_lib.topology.model import Topology
 
 

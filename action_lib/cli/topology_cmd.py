@@ -9,7 +9,7 @@ from typing import Any
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, InputError
-from action_lib.therock_inbound import compare_inbound
+from action_lib.therock.inbound import compare_inbound
 from action_lib.topology import queries as q
 from action_lib.topology import render
 

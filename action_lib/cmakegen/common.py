@@ -2,7 +2,7 @@
 
 A dialect is a :class:`Dialect` (its variable prefix and its ``*_add_feature`` command) plus
 the sections it chooses to emit; everything here is pure string building over the frozen
-topology model. Writing the result is :mod:`action_lib.outputfiles`'s job.
+topology model. Writing the result is :mod:`action_lib.edges.outputfiles`'s job.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Git through :func:`action_lib.proc.run`: transient failures retried, hung commands killed."""
+"""Git through :func:`action_lib.edges.proc.run`: transient failures retried, hung commands killed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from action_lib import proc
+from action_lib.edges import proc
 from action_lib.errors import OperationError
 
 # Failures worth another attempt: the network, the remote's server side, a held lock.

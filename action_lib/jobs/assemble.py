@@ -9,7 +9,7 @@ from pathlib import Path
 from action_lib.artifacts.dist import DistResult, assemble_dist
 from action_lib.artifacts.fetch import MARKER_SUFFIX, FetchOptions, FetchResult, fetch
 from action_lib.artifacts.plan import MissingArtifactsError, select
-from action_lib.artifacts.stage import Convergence, check_convergence, produced_everywhere
+from action_lib.jobs.stage_artifacts import Convergence, check_convergence, produced_everywhere
 from action_lib.stores.base import Store
 from action_lib.topology.model import Conditions, Topology
 

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from action_lib import proc
 from action_lib.artifacts.fetch import FetchOptions, FetchResult
-from action_lib.artifacts.stage import fetch_stage
+from action_lib.cmakegen.stage_args import cmake_args, prefix_of, stage_config
+from action_lib.edges import proc
 from action_lib.errors import InputError
+from action_lib.jobs.stage_artifacts import fetch_stage
 from action_lib.sources import fetch as sources
 from action_lib.sources.git import GitRunner
-from action_lib.stageconfig import cmake_args, prefix_of, stage_config
 from action_lib.stores.base import Store
 from action_lib.topology.model import Conditions, Topology
 from action_lib.topology.queries import stage_source_sets

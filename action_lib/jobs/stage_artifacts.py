@@ -23,8 +23,8 @@ from action_lib.artifacts.plan import (
     push_plan,
     select,
 )
-from action_lib.artifacts.progress import Progress
 from action_lib.artifacts.push import Moved, find_artifact_dirs, push
+from action_lib.edges.progress import Progress
 from action_lib.errors import OperationError
 from action_lib.stores.base import Store
 from action_lib.topology.model import Conditions, Topology

@@ -10,7 +10,7 @@ Two deliberate semantics:
 - :meth:`BuildTopology.get_inbound_artifacts` keeps TheRock's over-approximation (every artifact
   of the groups the stage's groups depend on, plus transitive artifact deps); rockshard's own
   :func:`action_lib.topology.queries.inbound_artifacts` is exact;
-  :func:`action_lib.therock_inbound.compare_inbound` shows the difference.
+  :func:`action_lib.therock.inbound.compare_inbound` shows the difference.
 - An artifact restricted to one ``platform`` counts as disabled on every other platform.
 """
 
@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from action_lib.cmakegen import therock as therock_dialect
+from action_lib.cmakegen.stage_args import stage_features
 from action_lib.errors import InputError
-from action_lib.stageconfig import stage_features
-from action_lib.therock_inbound import compare_inbound, therock_inbound
+from action_lib.therock.inbound import compare_inbound, therock_inbound
 from action_lib.topology import graph, queries
 from action_lib.topology import model as m
 from action_lib.topology.loader import check_topology_text, parse_topology, suggest

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from action_lib import proc
+from action_lib.edges import proc
 from action_lib.errors import InputError, OperationError
 
 RUNNER_LABELS = ("ubuntu-latest", "windows-latest")

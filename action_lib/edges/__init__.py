@@ -1,0 +1,1 @@
+"""I/O edges: the process runner, GitHub Actions I/O, generated files, progress, retries."""
