@@ -27,9 +27,10 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check action_lib tests benchmarks
 	$(BIN)/ruff format --check action_lib tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict action_lib
+	$(BIN)/mypy --strict action_lib tests benchmarks
 
 pytest: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q

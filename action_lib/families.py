@@ -128,3 +128,17 @@ def target_in(target: str, targets: Iterable[str]) -> bool:
     """True when ``target`` (features ignored) is one of ``targets`` (features ignored)."""
     base = base_target(target)
     return any(base == base_target(t) for t in targets)
+
+
+def resolve_families(text: str, platform: str) -> tuple[str, ...]:
+    """A pipeline's families from ``text``: a CI tier name (its families on ``platform``), or a
+    comma/semicolon list whose every family is known and built on ``platform``."""
+    stripped = text.strip()
+    if stripped in TIERS:
+        return tier_families(stripped, platform)
+    names = split_list(text)
+    for name in names:
+        family_targets(name)  # raises InputError with a suggestion when unknown
+        if platform == "windows" and name in family_map().linux_only:
+            raise InputError(f"GPU family '{name}' is built on linux only, not on windows")
+    return names

@@ -99,8 +99,8 @@ def run(
 def summarize(results: list[tuple[dict[str, Any], ImpactReport, int]], full: int) -> dict[str, Any]:
     n = len(results)
     jobs = sum(j for _c, _r, j in results)
-    kinds = Counter()
-    buckets = Counter()
+    kinds: Counter[str] = Counter()
+    buckets: Counter[str] = Counter()
     for _commit, report, count in results:
         if count == 0:
             kinds["no stage"] += 1

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from action_lib.errors import OperationError
-from action_lib.jobs.stage_artifacts import check_convergence, shard_record_name
+from action_lib.jobs.convergence import check_convergence
+from action_lib.jobs.stage_artifacts import shard_record_name
 from action_lib.stores.local import LocalStore
 
 RUN = "r1-linux"

@@ -12,6 +12,7 @@ import pytest
 from action_lib.artifacts.archive import Index
 from action_lib.artifacts.extract import (
     Claims,
+    Layout,
     OverlapError,
     SafeRoot,
     UnsafeArchiveError,
@@ -38,7 +39,7 @@ def sandbox(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "out", outside
 
 
-def run(archive: Path, out: Path, layout: str = "bootstrap") -> None:
+def run(archive: Path, out: Path, layout: Layout = "bootstrap") -> None:
     with archive.open("rb") as raw:
         extract(raw, "zstd", SafeRoot(out), layout, "x_lib_generic", archive.name, claims=Claims())
 
@@ -205,7 +206,7 @@ def test_members_must_match_the_index(sandbox: tuple[Path, Path], tmp_path: Path
     ],
     ids=["dirs", "bootstrap", "flatten"],
 )
-def test_layouts(layout: str, expected: set[str], tmp_path: Path) -> None:
+def test_layouts(layout: Layout, expected: set[str], tmp_path: Path) -> None:
     archive = tmp_path / "x_lib_generic.tar.zst"
     craft_archive(archive, [Entry("stage/sub", kind=D), Entry("stage/sub/f", b"f")])
     out = tmp_path / "out"

@@ -84,5 +84,5 @@ def test_push_then_fetch_from_inputs(
     capsys.readouterr()
     assert main(["artifacts", "fetch", "--gha"]) == 2
     captured = capsys.readouterr()
-    assert "::error::" in captured.out and "--amdgpu-families" in captured.out
+    assert "::error::" in captured.out and "--amdgpu-family" in captured.out
     assert "rockshard: stage 'ml-libs' is per-arch" in captured.err

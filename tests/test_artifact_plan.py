@@ -10,7 +10,6 @@ import pytest
 from action_lib.artifacts.plan import MissingArtifactsError, Wanted, fetch_plan, push_plan, select
 from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
-from action_lib.settings import environment as env
 from action_lib.topology import Conditions, Topology, load_topology
 
 LINUX = Conditions("linux")
@@ -31,7 +30,7 @@ def test_push_plan_generic_and_family_halves(own: Topology) -> None:
 
 
 def test_per_arch_needs_one_family(own: Topology) -> None:
-    with pytest.raises(InputError, match="per-arch: give --amdgpu-families"):
+    with pytest.raises(InputError, match="per-arch: give --amdgpu-family"):
         push_plan(own, "math-libs", LINUX)
     with pytest.raises(InputError, match="one GPU family"):
         push_plan(own, "math-libs", LINUX, ["gfx94X-dcgpu", "gfx110X-all"])
@@ -90,22 +89,6 @@ def test_select_present_missing_and_sidecarless() -> None:
     assert lines[0] == "3 artifact(s) missing from store:"
     assert "a_doc_generic (produced by stage 's1'): its archive has no sidecar" in lines[1]
     assert lines[3] == "  c_*_generic (produced by stage 's2')"
-
-
-def test_environment_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("THEROCK_RUN_ID", "GITHUB_RUN_ID", "THEROCK_LOCAL_STAGING_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    assert env.run_id() == "local"
-    monkeypatch.setenv("GITHUB_RUN_ID", "11")
-    assert env.run_id() == "11"
-    monkeypatch.setenv("THEROCK_RUN_ID", "22")
-    assert env.run_id() == "22"
-    assert env.run_id("33") == "33"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert env.local_staging_dir() == tmp_path / "cache" / "rockshard" / "artifacts"
-    monkeypatch.setenv("THEROCK_LOCAL_STAGING_DIR", str(tmp_path / "staging"))
-    assert env.local_staging_dir() == tmp_path / "staging"
-    assert env.local_staging_dir(tmp_path / "given") == tmp_path / "given"
 
 
 def test_external_repo_runs_live_under_owner_repo(

@@ -180,7 +180,7 @@ def test_a_differing_generic_half_is_refused(linux_replay: ReplayRun, tmp_path: 
     folder = store / linux_replay.run_folder
     family = FAMILIES[1]
     build = tmp_path / "build"
-    common = ["--topology", REPO / "BUILD_TOPOLOGY.toml", "--platform", PLATFORM]
+    common: list[str | Path] = ["--topology", REPO / "BUILD_TOPOLOGY.toml", "--platform", PLATFORM]
     common += ["--local-staging-dir", store]
     done = rockshard(
         "stage",

@@ -13,7 +13,7 @@ import pytest
 from action_lib.cli.main import main
 from action_lib.errors import OperationError
 from action_lib.sources import (
-    FetchOptions,
+    CheckoutOptions,
     GitRunner,
     fetch_sources,
     owned_paths,
@@ -22,7 +22,7 @@ from action_lib.sources import (
     source_status,
     sparse_checkout_paths,
 )
-from action_lib.sources.fetch import fetch_external
+from action_lib.sources.checkout import fetch_external
 from action_lib.sources.plan import ExternalCheckout
 from action_lib.topology import ExternalGitSource, Topology, load_topology
 from tests.fixtures.gitrepos import (
@@ -119,8 +119,8 @@ def superproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Super:
             "docs/index.md": "docs\n",
         },
     )
-    for name, path in SUBMODULES.items():
-        add_submodule(origin, subs[name], name, path)
+    for name, sub_path in SUBMODULES.items():
+        add_submodule(origin, subs[name], name, sub_path)
     commit_all(origin, "submodules")
     clone = fresh_clone(origin, tmp_path / "clone")
     topology = load_topology(clone / "BUILD_TOPOLOGY.toml")
@@ -227,7 +227,7 @@ def test_status_present_missing_different(superproject: Super) -> None:
     runner = FAST
     subs = read_gitmodules(runner, repo)
     plan = plan_sources(superproject.topology, "first", submodules=subs)
-    fetch_sources(runner, repo, plan, owned_paths(superproject.topology, subs), FetchOptions())
+    fetch_sources(runner, repo, plan, owned_paths(superproject.topology, subs), CheckoutOptions())
 
     def states() -> dict[str, str]:
         rows = source_status(runner, repo, superproject.topology, subs)
@@ -272,7 +272,7 @@ def test_transient_failure_is_retried(
     repo = superproject.clone
     plan = plan_sources(superproject.topology, "first", submodules=read_gitmodules(FAST, repo))
     fetch_sources(
-        FAST, repo, plan, owned_paths(superproject.topology, ()), FetchOptions(sparse=False)
+        FAST, repo, plan, owned_paths(superproject.topology, ()), CheckoutOptions(sparse=False)
     )
     calls = [c for c in log.read_text().splitlines() if c.startswith("submodule")]
     assert len(calls) == 2
@@ -295,7 +295,7 @@ def test_permanent_failure_names_submodule_and_is_not_retried(
     repo = superproject.clone
     plan = plan_sources(superproject.topology, "first", submodules=read_gitmodules(FAST, repo))
     with pytest.raises(OperationError) as caught:
-        fetch_sources(FAST, repo, plan, (), FetchOptions(sparse=False))
+        fetch_sources(FAST, repo, plan, (), CheckoutOptions(sparse=False))
     text = str(caught.value)
     assert "submodule 'alpha-src' (libs/alpha" in text
     assert "not found" in text  # git's own words
@@ -315,7 +315,7 @@ def test_hung_git_is_killed(
     )
     runner = GitRunner(retries=0, timeout=1.0)
     with pytest.raises(OperationError) as caught:
-        fetch_external(runner, superproject.clone, item, FetchOptions())
+        fetch_external(runner, superproject.clone, item, CheckoutOptions())
     assert str(caught.value).startswith(f"external source 'ext' ({url(superproject.ext)}): ")
     assert "timed out after 1 s and was killed" in str(caught.value)
     assert "does not exist" not in str(caught.value)  # a hung fetch is not a missing commit
@@ -333,7 +333,7 @@ def test_missing_external_commit_is_a_clear_error(
         ExternalGitSource("ext", url(superproject.ext), missing, "opt/ext"), "gamma"
     )
     with pytest.raises(OperationError) as caught:
-        fetch_external(FAST, superproject.clone, item, FetchOptions(depth=1))
+        fetch_external(FAST, superproject.clone, item, CheckoutOptions(depth=1))
     assert f"pinned commit {missing} does not exist in {url(superproject.ext)}" in str(caught.value)
     fetches = [c for c in log.read_text().splitlines() if c.startswith("fetch")]
     assert len(fetches) == 2  # by id, then every branch: no retry loop

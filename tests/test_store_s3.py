@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore.exceptions as bex
@@ -44,9 +45,8 @@ def test_part_size_stays_under_the_part_limit() -> None:
 
 
 def _client_error(code: str, status: int) -> bex.ClientError:
-    return bex.ClientError(
-        {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "GetObject"
-    )
+    response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return bex.ClientError(response, "GetObject")
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Literal, get_args
 
 import zstandard
 
@@ -40,7 +40,8 @@ from action_lib.artifacts.tarfmt import (
 )
 from action_lib.errors import OperationError
 
-LAYOUTS = ("dirs", "bootstrap", "flatten")
+Layout = Literal["dirs", "bootstrap", "flatten"]
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 MAX_MANIFEST = 1 << 20
 MAX_REPORTED = 10
 _WINDOWS = sys.platform == "win32"
@@ -80,7 +81,7 @@ def safe_relpath(path: str, where: str) -> str:
 
 
 def destination(
-    layout: str, stem: str, manifest: Iterable[str], path: str, where: str
+    layout: Layout, stem: str, manifest: Iterable[str], path: str, where: str
 ) -> str | None:
     """Where member ``path`` goes, relative to the output dir; None when it is not extracted."""
     if path == MANIFEST:
@@ -101,7 +102,7 @@ def destination(
     return rest or None
 
 
-def check_overlaps(indexes: Iterable[tuple[str, str, Index]], layout: str) -> None:
+def check_overlaps(indexes: Iterable[tuple[str, str, Index]], layout: Layout) -> None:
     """Raise OverlapError when two archives would write the same path (before extracting).
 
     ``indexes`` holds (archive name, stem, index) for every archive of one fetch.
@@ -310,7 +311,7 @@ class _Extractor:
         self,
         tar: _TarStream,
         root: SafeRoot,
-        layout: str,
+        layout: Layout,
         stem: str,
         claims: Claims | None,
         index: Index | None,
@@ -433,7 +434,7 @@ def extract(
     raw: BinaryIO,
     compression: str,
     root: SafeRoot,
-    layout: str,
+    layout: Layout,
     stem: str,
     archive: str,
     *,

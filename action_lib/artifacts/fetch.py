@@ -31,6 +31,7 @@ from action_lib.artifacts.archive import CHUNK, HashingWriter, Index, file_tail,
 from action_lib.artifacts.extract import (
     LAYOUTS,
     Claims,
+    Layout,
     SafeRoot,
     check_overlaps,
     extract,
@@ -38,11 +39,10 @@ from action_lib.artifacts.extract import (
 )
 from action_lib.artifacts.names import format_digest, parse_digest, sidecar
 from action_lib.artifacts.plan import Remote
-from action_lib.artifacts.push import Moved, ProblemsError
+from action_lib.artifacts.push import Moved, ProblemsError, Status
 from action_lib.errors import InputError, OperationError, RockshardError
-from action_lib.stores.base import Store
+from action_lib.stores.base import OnBytes, Store
 
-Progress = Callable[[int], None]
 MARKER_SUFFIX = ".prebuilt"
 
 
@@ -50,11 +50,11 @@ class CorruptArchiveError(OperationError):
     """An archive's content does not match its sidecar digest, twice."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FetchOptions:
     """How to fetch: layout (dirs, bootstrap, flatten), extract or not, cache dir, parallelism."""
 
-    layout: str = "dirs"
+    layout: Layout = "dirs"
     extract: bool = True
     cache_dir: Path | None = None
     jobs: int = 2
@@ -71,7 +71,7 @@ class FetchResult:
     copied_links: list[str] = field(default_factory=list)
 
 
-def hash_file(path: Path, progress: Progress | None = None) -> str:
+def hash_file(path: Path, progress: OnBytes | None = None) -> str:
     """sha256 hex digest of a file, streamed."""
     sha = hashlib.sha256()
     buf = bytearray(CHUNK)
@@ -92,7 +92,7 @@ class _Fetch:
         remotes: Sequence[Remote],
         output_dir: Path,
         options: FetchOptions,
-        progress: Progress | None,
+        progress: OnBytes | None,
     ) -> None:
         if options.layout not in LAYOUTS:
             raise InputError(f"unknown layout '{options.layout}' ({', '.join(LAYOUTS)})")
@@ -139,7 +139,7 @@ class _Fetch:
         self.indexes[remote.filename] = index
 
     # -- stage 3: acquire (download + verify) ---------------------------------------------
-    def acquire(self, remote: Remote) -> tuple[Path, str]:
+    def acquire(self, remote: Remote) -> tuple[Path, Status]:
         if self.stop.is_set():
             raise _CancelledError()
         digest = self.digests[remote.filename]
@@ -373,7 +373,7 @@ def fetch(
     remotes: Sequence[Remote],
     output_dir: Path,
     options: FetchOptions,
-    progress: Progress | None = None,
+    progress: OnBytes | None = None,
 ) -> FetchResult:
     """Fetch ``remotes`` from ``store`` into ``output_dir``; see the module docstring.
 

@@ -76,7 +76,7 @@ def _needs_family(
     specific = [a for a in artifacts if topology.artifacts[a].type == "target-specific"]
     if topology.build_stages[stage].per_arch and specific and not families:
         raise InputError(
-            f"stage '{stage}' is per-arch: give --amdgpu-families (it moves {', '.join(specific)})"
+            f"stage '{stage}' is per-arch: give --amdgpu-family (it moves {', '.join(specific)})"
         )
 
 

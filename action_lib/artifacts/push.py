@@ -8,10 +8,11 @@ refused, naming both digests, unless ``overwrite``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from action_lib.artifacts.archive import write_archive
 from action_lib.artifacts.names import (
@@ -23,9 +24,11 @@ from action_lib.artifacts.names import (
 )
 from action_lib.artifacts.plan import MissingArtifactsError, Wanted
 from action_lib.errors import InputError, OperationError, RockshardError
-from action_lib.stores.base import Store
+from action_lib.stores.base import OnBytes, Store
 
-Progress = Callable[[int], None]
+Status = Literal[
+    "uploaded", "unchanged", "overwritten", "fetched", "cached", "copied", "would copy"
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -35,7 +38,7 @@ class Moved:
     filename: str
     size: int
     digest: str
-    status: str  # uploaded, unchanged, overwritten, fetched, cached, copied
+    status: Status
 
 
 class ProblemsError(OperationError):
@@ -84,7 +87,7 @@ def push_one(
     level: int | None = None,
     threads: int = 1,
     overwrite: bool = False,
-    progress: Progress | None = None,
+    progress: OnBytes | None = None,
 ) -> Moved:
     """Archive ``directory`` straight into the store and publish it (archive, then sidecar)."""
     filename = name.archive(compression)
@@ -125,7 +128,7 @@ def push(
     level: int | None = None,
     jobs: int = 2,
     overwrite: bool = False,
-    progress: Progress | None = None,
+    progress: OnBytes | None = None,
 ) -> list[Moved]:
     """Push every directory, ``jobs`` at a time (largest first); all failures in one error."""
     if compression not in ("zstd", "xz"):

@@ -3,132 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import os
 import platform as host
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from action_lib.artifacts.descriptor import load_descriptor
 from action_lib.artifacts.dist import assemble_dist
+from action_lib.artifacts.extract import Layout
 from action_lib.artifacts.fetch import FetchOptions, FetchResult, fetch
 from action_lib.artifacts.names import COMPONENTS, GENERIC, check_part
 from action_lib.artifacts.plan import fetch_plan, present, push_plan
 from action_lib.artifacts.populate import populate
 from action_lib.artifacts.push import Moved, copy_run, find_artifact_dirs
+from action_lib.cli import common
 from action_lib.cli.common import (
-    add_condition_args,
+    add_family_arg,
     add_format_arg,
+    add_jobs_arg,
+    add_store_args,
     add_topology_arg,
-    topology,
 )
 from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
 from action_lib.families import expand_families, split_list
+from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage_artifacts import push_stage, stage_remotes
 from action_lib.settings import environment as env
-from action_lib.stores.base import Store, open_store
-from action_lib.topology.model import Conditions, Topology
 from action_lib.topology.queries import produced_artifacts
-
-DEFAULT_JOBS = max(1, min(8, os.cpu_count() or 1))
-# argument -> action input (read as INPUT_<NAME> through actions-toolkit)
-PUSH_INPUTS = {
-    "stage": "stage",
-    "amdgpu_families": "amdgpu_family",
-    "run_id": "run_id",
-    "platform": "platform",
-    "store": "store",
-    "build_dir": "build_dir",
-    "topology": "topology",
-    "jobs": "jobs",
-}
-FETCH_INPUTS = {
-    **{k: v for k, v in PUSH_INPUTS.items() if k != "build_dir"},
-    "output_dir": "output_dir",
-    "bootstrap": "bootstrap",
-}
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where artifacts go: the store, the run folder, the platform and the conditions."""
-
-    store: Store
-    run: str
-    platform: str
-    conditions: Conditions
 
 
 def _csv(text: str | None) -> tuple[str, ...]:
     return split_list(text or "")
-
-
-def add_store_args(parser: argparse.ArgumentParser, *, conditions_too: bool = True) -> None:
-    if conditions_too:
-        add_condition_args(parser)
-    else:
-        parser.add_argument("--platform", choices=("linux", "windows"), help="default: this host's")
-    parser.add_argument(
-        "--run-id", help="default: THEROCK_RUN_ID, else GITHUB_RUN_ID, else 'local'"
-    )
-    parser.add_argument(
-        "--store", default=None, help="s3://bucket/prefix, or a directory; empty: the local store"
-    )
-    parser.add_argument(
-        "--local-staging-dir",
-        help="the local store (default: THEROCK_LOCAL_STAGING_DIR, else a per-user cache dir)",
-    )
-    parser.add_argument("--endpoint-url", help="S3-compatible endpoint (default: AWS_ENDPOINT_URL)")
-    parser.add_argument(
-        "--external-repo",
-        metavar="OWNER/REPO",
-        help="runs of another repository: OWNER-REPO/ prefix",
-    )
-    parser.add_argument("--gha", action="store_true", help="read action inputs (INPUT_*)")
-    add_format_arg(parser)
-
-
-def _apply_inputs(args: argparse.Namespace, names: dict[str, str]) -> None:
-    """In a composite action, arguments not given on the command line come from its inputs."""
-    for attr, name in names.items():
-        value = gha.get_input(name)
-        if not value:
-            continue
-        current = getattr(args, attr, None)
-        if attr == "bootstrap":
-            args.bootstrap = args.bootstrap or value.lower() == "true"
-        elif attr == "jobs":
-            args.jobs = int(value) if value.isdigit() else args.jobs
-        elif attr in ("topology", "build_dir", "output_dir"):
-            if current is None or (attr == "topology" and str(current) == "BUILD_TOPOLOGY.toml"):
-                setattr(args, attr, Path(value))
-        elif not current:
-            setattr(args, attr, value)
-
-
-def store_context(args: argparse.Namespace, need_conditions: bool = True) -> Context:
-    plat = args.platform or env.host_platform()
-    if plat not in ("linux", "windows"):
-        raise InputError(f"unknown platform '{plat}' (linux or windows)")
-    run = f"{env.run_id(args.run_id)}-{plat}"
-    if args.external_repo:
-        owner, _, repo = args.external_repo.partition("/")
-        if not owner or not repo or "/" in repo:
-            raise InputError(f"--external-repo '{args.external_repo}' is not OWNER/REPO")
-        run = f"{owner}-{repo}/{run}"
-    store = open_store(
-        args.store or "",
-        local_default=env.local_staging_dir(args.local_staging_dir),
-        endpoint_url=env.endpoint_url(args.endpoint_url),
-        jobs=getattr(args, "jobs", DEFAULT_JOBS),
-    )
-    conds = Conditions(plat, getattr(args, "processor", None), frozenset(getattr(args, "flag", [])))
-    return Context(store, run, plat, conds if need_conditions else Conditions(plat))
 
 
 def _progress(label: str, total: int) -> Progress:
@@ -138,7 +47,7 @@ def _progress(label: str, total: int) -> Progress:
 def _report(
     args: argparse.Namespace,
     verb: str,
-    ctx: Context,
+    ctx: common.Context,
     moved: Sequence[Moved],
     extra: dict[str, Any] | None = None,
 ) -> None:
@@ -164,7 +73,7 @@ def _report(
         if rows:
             table(("archive", "size", "status", "sha256"), rows)
         print(f"{verb}: {len(moved)} archive(s), {human(total)}, {location}")
-    if gha.in_actions():
+    if common.gha_output(args):
         gha.set_output("artifacts", " ".join(m.filename for m in moved))
         gha.set_output("count", str(len(moved)))
         gha.set_output("bytes", str(total))
@@ -187,10 +96,6 @@ def _timing(bar: Progress, verb: str, moved: Sequence[Moved], seconds: float) ->
     total = sum(m.size for m in moved)
     rate = human(total / seconds) if seconds > 0 else "-"
     bar.note(f"{verb} {len(moved)} archive(s), {human(total)} in {seconds:.1f}s ({rate}/s)")
-
-
-def _families(args: argparse.Namespace) -> tuple[str, ...]:
-    return _csv(getattr(args, "amdgpu_families", None))
 
 
 def _cmd_populate(args: argparse.Namespace) -> int:
@@ -216,71 +121,72 @@ def _cmd_populate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_context(args: argparse.Namespace) -> tuple[Topology, Context]:
-    return topology(args), store_context(args)
+def _stage_job(args: argparse.Namespace, ctx: common.Context, what: str) -> StageJob:
+    stage = str(ctx.layers.resolve("", flag="stage", input="stage").value)
+    if not stage:
+        raise InputError(f"{what} needs --stage")
+    topo = common.resolved_topology(args, ctx.layers)
+    return common.stage_job(topo, stage, ctx.conditions, ctx.layers)
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
-    if args.gha:
-        _apply_inputs(args, PUSH_INPUTS)
-    if not args.stage or args.build_dir is None:
+    ctx = common.store_context(args)
+    build_dir = common.setting_path(ctx.layers, "build_dir").value
+    if build_dir is None:
         raise InputError("push needs --stage and --build-dir")
-    topo, ctx = _plan_context(args)
-    families = _families(args)
-    wanted = push_plan(topo, args.stage, ctx.conditions, families)
-    dirs = find_artifact_dirs(Path(args.build_dir) / "artifacts", wanted)
+    job = _stage_job(args, ctx, "push")
+    wanted = push_plan(job.topology, job.stage, job.conditions, job.families)
+    dirs = find_artifact_dirs(build_dir / "artifacts", wanted)
     total = sum(p.stat().st_size for _, d in dirs for p in d.rglob("*") if p.is_file())
-    bar = _progress(f"push {args.stage}", total)
+    bar = _progress(f"push {job.label}", total)
     try:
         moved = push_stage(
-            topo,
-            args.stage,
-            ctx.store,
-            ctx.run,
-            ctx.conditions,
-            families,
-            Path(args.build_dir),
+            job,
+            ctx.target,
+            build_dir,
             compression=args.compression,
             level=args.level,
-            jobs=args.jobs,
+            jobs=ctx.settings.jobs.value,
             overwrite=args.overwrite,
             progress=bar,
         )
     finally:
         seconds = bar.close()
     _timing(bar, "pushed", moved, seconds)
-    _report(args, "push", ctx, moved, {"stage": args.stage, "seconds": round(seconds, 3)})
+    _report(args, "push", ctx, moved, {"stage": job.stage, "seconds": round(seconds, 3)})
     return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    if args.gha:
-        _apply_inputs(args, FETCH_INPUTS)
-    if not args.stage or args.output_dir is None:
+    ctx = common.store_context(args)
+    output_dir = common.setting_path(ctx.layers, "output_dir").value
+    if output_dir is None:
         raise InputError("fetch needs --stage and --output-dir")
-    if args.bootstrap and args.flatten:
+    bootstrap = args.bootstrap or ctx.layers.inputs.get("bootstrap", "").lower() == "true"
+    if bootstrap and args.flatten:
         raise InputError("--bootstrap and --flatten exclude each other")
     bad = [c for c in _csv(args.exclude_components) if c not in COMPONENTS]
     if bad:
         raise InputError(
             f"unknown component(s) {', '.join(bad)} (components: {', '.join(COMPONENTS)})"
         )
-    topo, ctx = _plan_context(args)
+    job = _stage_job(args, ctx, "fetch")
     chosen = stage_remotes(
-        topo,
-        args.stage,
-        ctx.store,
-        ctx.run,
-        ctx.conditions,
-        _families(args),
+        job,
+        ctx.target,
         exclude_artifacts=_csv(args.exclude_artifacts),
         exclude_components=_csv(args.exclude_components),
     )
-    layout = "bootstrap" if args.bootstrap else "flatten" if args.flatten else "dirs"
-    options = FetchOptions(layout, not args.no_extract, args.download_cache_dir, args.jobs)
-    bar = _progress(f"fetch {args.stage}", sum(r.size for r in chosen))
+    layout: Layout = "bootstrap" if bootstrap else "flatten" if args.flatten else "dirs"
+    options = FetchOptions(
+        layout=layout,
+        extract=not args.no_extract,
+        cache_dir=args.download_cache_dir,
+        jobs=ctx.settings.jobs.value,
+    )
+    bar = _progress(f"fetch {job.label}", sum(r.size for r in chosen))
     try:
-        result: FetchResult = fetch(ctx.store, ctx.run, chosen, Path(args.output_dir), options, bar)
+        result: FetchResult = fetch(ctx.store, ctx.run, chosen, output_dir, options, bar)
     finally:
         seconds = bar.close()
     _timing(bar, "fetched", result.moved, seconds)
@@ -289,7 +195,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
             f"rockshard: note: symlink {rel} extracted as a copy (no symlink privilege)\n"
         )
     extra = {
-        "stage": args.stage,
+        "stage": job.stage,
         "layout": layout,
         "markers": result.markers,
         "files": result.files,
@@ -301,8 +207,9 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_copy(args: argparse.Namespace) -> int:
-    topo, ctx = _plan_context(args)
-    source = store_context(argparse.Namespace(**{**vars(args), "run_id": args.source_run_id}))
+    ctx = common.store_context(args)
+    topo = common.topology(args)
+    source = common.store_context(args, run_id=args.source_run_id)
     artifacts = None
     if args.stage:
         artifacts = sorted(
@@ -322,7 +229,7 @@ def _cmd_copy(args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    ctx = store_context(args, need_conditions=False)
+    ctx = common.store_context(args)
     if args.all_runs:
         runs = ctx.store.runs()
         if args.format == "json":
@@ -347,8 +254,9 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    topo, ctx = _plan_context(args)
-    families = _families(args)
+    ctx = common.store_context(args)
+    job = _stage_job(args, ctx, "info")
+    topo, families = job.topology, job.families
     listing = ctx.store.listing(ctx.run)
     archives = present(listing)
     rows: list[dict[str, Any]] = []
@@ -432,11 +340,11 @@ def register(commands: Any) -> None:
     p = sub.add_parser("push", help="archive and upload the artifacts a stage produces")
     add_topology_arg(p)
     p.add_argument("--stage")
-    p.add_argument("--amdgpu-families", help="the GPU family of a per-arch stage")
+    add_family_arg(p)
     p.add_argument("--build-dir", type=Path)
     p.add_argument("--compression", choices=("zstd", "xz"), default="zstd")
     p.add_argument("--level", type=int, help="compression level (zstd 3, xz 6)")
-    p.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
+    add_jobs_arg(p)
     p.add_argument("--overwrite", action="store_true", help="replace different content")
     add_store_args(p)
     p.set_defaults(handler=_cmd_push)
@@ -444,7 +352,7 @@ def register(commands: Any) -> None:
     p = sub.add_parser("fetch", help="download, verify and extract a stage's inbound artifacts")
     add_topology_arg(p)
     p.add_argument("--stage")
-    p.add_argument("--amdgpu-families", help="GPU families (';' or ',' separated)")
+    add_family_arg(p, help="the GPU family of the per-arch stage fetching")
     p.add_argument("--output-dir", type=Path)
     p.add_argument("--bootstrap", action="store_true", help="lay out as a build dir + .prebuilt")
     p.add_argument("--flatten", action="store_true", help="merge every stage dir's contents")
@@ -452,7 +360,7 @@ def register(commands: Any) -> None:
     p.add_argument("--download-cache-dir", type=Path)
     p.add_argument("--exclude-components", help="e.g. dbg,doc")
     p.add_argument("--exclude-artifacts", help="artifact names")
-    p.add_argument("--jobs", type=int, default=DEFAULT_JOBS)
+    add_jobs_arg(p)
     add_store_args(p)
     p.set_defaults(handler=_cmd_fetch)
 
@@ -473,6 +381,6 @@ def register(commands: Any) -> None:
     p = sub.add_parser("info", help="what a stage would fetch and push, with sizes when present")
     add_topology_arg(p)
     p.add_argument("--stage", required=True)
-    p.add_argument("--amdgpu-families")
+    add_family_arg(p)
     add_store_args(p)
     p.set_defaults(handler=_cmd_info)

@@ -13,6 +13,7 @@ from typing import Any
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.cmakegen import stage_args
+from action_lib.cmakegen.dialects import DIALECTS
 from action_lib.edges import gha
 from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_OK, InputError
@@ -148,7 +149,7 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--dialect",
-        choices=tuple(stage_args.PREFIXES),
+        choices=DIALECTS,
         default="therock",
         help="variable prefix: THEROCK_ (default) or ROCKSHARD_",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,11 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
-from action_lib.impact.analyze import ImpactReport, compute_impact
+from action_lib.impact.analyze import ImpactReport
 from action_lib.impact.render import report_json, report_markdown, report_text
-from action_lib.impact.rules import ImpactRules, parse_rules
-from action_lib.sources.fetch import read_gitmodules
-from action_lib.sources.git import GitRunner, ls_tree
-from action_lib.sources.gitmodules import GitSubmodule
-from action_lib.sources.layout import descriptor_locations, folder_groups
+from action_lib.impact.rules import ImpactRules
+from action_lib.settings import environment
+from action_lib.sources.git import GitRunner
 from action_lib.topology.model import Topology
 
 
@@ -27,29 +24,18 @@ def rules_from_args(
     args: argparse.Namespace, topology: Topology, runner: GitRunner, rev: str
 ) -> ImpactRules:
     """The impact rules of ``--rules``, ``--affects-all``, ``--affects-none`` and
-    ``--descriptor-folders`` (folders holding artifact descriptors at ``rev``)."""
-    rules = ImpactRules()
-    if args.rules is not None:
-        try:
-            text = Path(args.rules).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read {args.rules}: {exc.strerror}") from None
-        rules = parse_rules(text, str(args.rules), topology)
-    folders: dict[str, tuple[str, ...]] = {}
-    if args.descriptor_folders:
-        files = [e.path for e in ls_tree(runner, args.repo, rev, recursive=True)]
-        locations, _unknown = descriptor_locations(topology, files)
-        folders = folder_groups(topology, locations)
-    return rules.extended(args.affects_all, args.affects_none, folders)
+    ``--descriptor-folders``."""
+    from action_lib.jobs.event import impact_rules  # PyGithub: slow import
 
-
-def _submodules_of(runner: GitRunner, repo: Path, base: str, head: str) -> tuple[GitSubmodule, ...]:
-    """The submodules declared at ``base`` or ``head`` (``head`` wins a name or path)."""
-    merged = {s.name: s for s in read_gitmodules(runner, repo, base)}
-    for sub in read_gitmodules(runner, repo, head):
-        merged = {k: v for k, v in merged.items() if v.path != sub.path}
-        merged[sub.name] = sub
-    return tuple(sorted(merged.values(), key=lambda s: s.name))
+    return impact_rules(
+        topology,
+        rules_file=args.rules,
+        affects_all=args.affects_all,
+        affects_none=args.affects_none,
+        descriptor_folders_at=rev if args.descriptor_folders else None,
+        repo=args.repo,
+        runner=runner,
+    )
 
 
 def _emit(report: ImpactReport, fmt: str) -> None:
@@ -75,7 +61,7 @@ def _impact(args: argparse.Namespace) -> int:
 
         report = affected_stages_for_event(
             topology,
-            env=os.environ,
+            env=environment.environ(),
             repo=args.repo,
             conditions=conditions,
             rules=rules,
@@ -85,16 +71,16 @@ def _impact(args: argparse.Namespace) -> int:
         if not args.base or not args.head:
             raise InputError("give --base and --head (or --event in a workflow)")
         rules = rules_from_args(args, topology, runner, args.head)
-        from action_lib.jobs.event import git_changes
+        from action_lib.jobs.event import range_impact
 
-        changes = git_changes(runner, args.repo, args.base, args.head)
-        report = compute_impact(
+        report = range_impact(
             topology,
-            changes,
-            submodules=_submodules_of(runner, args.repo, args.base, args.head),
+            args.repo,
+            args.base,
+            args.head,
             rules=rules,
             conditions=conditions,
-            origin=f"git diff {args.base} {args.head}",
+            runner=runner,
         )
     _emit(report, args.format)
     if args.gha_output:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 
 from action_lib.edges import gha
 from action_lib.errors import EXIT_FAILURE, FindingsError, RockshardError
+from action_lib.settings import environment
 
 Handler = Callable[[argparse.Namespace], int]
 REGISTRARS: list[str] = [
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("rockshard: interrupted\n")
         return 130
     except Exception as exc:
-        if os.environ.get("ROCKSHARD_DEBUG"):
+        if environment.get("ROCKSHARD_DEBUG"):
             raise
         line = (
             f"internal error: {type(exc).__name__}: {exc} (set ROCKSHARD_DEBUG=1 for a traceback)"

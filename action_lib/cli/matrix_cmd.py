@@ -13,39 +13,10 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
-from action_lib.pipeline.config import MAX_WAVES, PipelineConfig, parse_pipeline_config
+from action_lib.pipeline.config import MAX_WAVES
 from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
+from action_lib.settings.pipeline_file import CONFIG_NAME, load_pipeline_config
 from action_lib.topology.model import Conditions, Topology
-
-CONFIG_NAME = "rockshard-pipeline.toml"
-
-
-def load_config(path: Path | None, topology_path: Path, stages: tuple[str, ...]) -> PipelineConfig:
-    """The pipeline settings: ``path``, else rockshard-pipeline.toml beside the topology, else defaults."""
-    candidate = path if path is not None else topology_path.parent / CONFIG_NAME
-    if not candidate.is_file():
-        if path is not None:
-            raise InputError(f"{path}: pipeline settings file not found")
-        return PipelineConfig()
-    try:
-        text = candidate.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{candidate}: cannot read pipeline settings: {exc}") from None
-    return parse_pipeline_config(text, str(candidate), stages)
-
-
-def resolve_families(families: str, tier: str, platform: str) -> tuple[str, ...]:
-    """Families from a comma/semicolon list, or from a CI tier; each checked against the map."""
-    if families and tier:
-        raise InputError("give --amdgpu-families or --tier, not both")
-    if tier:
-        return fam.tier_families(tier, platform)
-    names = fam.split_list(families)
-    for name in names:
-        fam.family_targets(name)  # raises InputError with a suggestion when unknown
-        if platform == "windows" and name in fam.family_map().linux_only:
-            raise InputError(f"GPU family '{name}' is built on linux only, not on windows")
-    return names
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -53,18 +24,16 @@ def _matrix(args: argparse.Namespace) -> int:
     cond = common.conditions(args)
     if cond.platform is None:
         raise InputError("matrix needs --platform linux|windows")
-    config = load_config(args.config, args.topology, tuple(topology.build_stages))
-    given, tier = args.amdgpu_families, args.tier
-    if args.families_or_tier:
-        if args.families_or_tier.strip() in fam.TIERS:
-            tier = args.families_or_tier.strip()
-        else:
-            given = args.families_or_tier
-    families = resolve_families(given, tier, cond.platform)
-    stages = tuple(s for s in args.stages.replace(";", ",").split(",") if s)
+    config = load_pipeline_config(args.config, args.topology, tuple(topology.build_stages))
+    if args.amdgpu_families and args.tier:
+        raise InputError("give --amdgpu-families or --tier, not both")
+    families = fam.resolve_families(
+        args.families_or_tier or args.tier or args.amdgpu_families, cond.platform
+    )
+    stages = fam.split_list(args.stages)
     sparse: dict[str, tuple[str, ...]] = {}
     if args.sparse:
-        from action_lib.sources.fetch import sparse_checkout_paths
+        from action_lib.sources.checkout import sparse_checkout_paths
 
         sparse = sparse_checkout_paths(
             topology, list(topology.build_stages), repo=args.repo, platform=cond.platform

@@ -8,25 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from action_lib.cli import common
-from action_lib.cli.artifacts_cmd import add_store_args, store_context
-from action_lib.cli.matrix_cmd import resolve_families
 from action_lib.cli.output import emit_json
 from action_lib.edges import gha
-from action_lib.errors import EXIT_OK, InputError
+from action_lib.errors import EXIT_OK
+from action_lib.families import resolve_families
 from action_lib.jobs.assemble import assemble_product
 
 
 def _assemble(args: argparse.Namespace) -> int:
     topology = common.topology(args)
-    ctx = store_context(args)
-    if ctx.conditions.platform is None:
-        raise InputError("pipeline assemble needs --platform")
-    given, tier = args.amdgpu_families, ""
-    if given.strip() in ("presubmit", "postsubmit", "nightly"):
-        given, tier = "", given.strip()
-    families = resolve_families(given, tier, ctx.platform)
+    ctx = common.store_context(args)
+    families = resolve_families(args.amdgpu_families, ctx.platform)
     product = assemble_product(
-        topology, ctx.conditions, families, ctx.store, ctx.run, args.output_dir, jobs=args.jobs
+        topology,
+        ctx.conditions,
+        families,
+        ctx.target,
+        args.output_dir,
+        jobs=ctx.settings.jobs.value,
     )
     conv = product.convergence
     lines = [
@@ -49,7 +48,7 @@ def _assemble(args: argparse.Namespace) -> int:
         )
     else:
         sys.stdout.writelines(line + "\n" for line in lines)
-    if gha.in_actions():
+    if common.gha_output(args):
         gha.set_output("dist-dir", product.dist_dir.as_posix())
         gha.append_summary("### rockshard product\n\n" + "".join(f"- {line}\n" for line in lines))
     return EXIT_OK
@@ -66,6 +65,6 @@ def register(commands: Any) -> None:
     common.add_topology_arg(p)
     p.add_argument("--amdgpu-families", required=True, help="the pipeline's families, or a tier")
     p.add_argument("--output-dir", type=Path, required=True, help="gets build/ and dist/")
-    p.add_argument("--jobs", type=int, default=2)
-    add_store_args(p)
+    common.add_jobs_arg(p, default=2)
+    common.add_store_args(p)
     p.set_defaults(handler=_assemble)

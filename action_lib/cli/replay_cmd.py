@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from action_lib.cli.output import table
 from action_lib.errors import EXIT_FAILURE, EXIT_OK
 from action_lib.jobs.replay import JobRun, remove_act_dirs, replay_workflow
 from action_lib.jobs.stage_artifacts import shard_record_name
+from action_lib.settings import environment
 from action_lib.stores.base import open_store
 from action_lib.topology.model import PLATFORMS
 
@@ -43,7 +43,7 @@ def _replay(args: argparse.Namespace) -> int:
     if args.endpoint_url:
         act_env["AWS_ENDPOINT_URL"] = args.endpoint_url
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        value = os.environ.get(key)
+        value = environment.get(key)
         if value:
             secrets[key] = value
     inputs = {"amdgpu-families": args.amdgpu_families, "store": args.store}

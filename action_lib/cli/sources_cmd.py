@@ -12,7 +12,7 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, FindingsError, InputError
 from action_lib.sources.check import check_placements, placement_findings
-from action_lib.sources.fetch import FetchOptions, fetch_stage_sources, read_gitmodules
+from action_lib.sources.checkout import CheckoutOptions, fetch_stage_sources, read_gitmodules
 from action_lib.sources.git import GitRunner, list_files
 from action_lib.sources.layout import descriptor_locations
 from action_lib.sources.status import PRESENT, source_status
@@ -59,7 +59,7 @@ def _runner(args: argparse.Namespace) -> GitRunner:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    options = FetchOptions(
+    options = CheckoutOptions(
         depth=args.depth,
         jobs=args.jobs,
         reference_dir=args.reference_dir,

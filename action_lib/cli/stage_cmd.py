@@ -3,51 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
 from action_lib.cli import common
-from action_lib.cli.artifacts_cmd import Context, add_store_args, store_context
+from action_lib.cmakegen import DIALECTS
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK
-from action_lib.families import split_list
+from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage import StageSetup, build_stage, setup_stage
 from action_lib.jobs.stage_artifacts import push_stage
-from action_lib.topology.model import Topology
+from action_lib.settings import stage as stage_settings
 
 
-def _default_build_dir(args: argparse.Namespace) -> Path:
-    if args.build_dir is not None:
-        return Path(args.build_dir)
-    name = f"stage-{args.stage}" + (f"-{args.amdgpu_family}" if args.amdgpu_family else "")
-    temp = os.environ.get("RUNNER_TEMP")
-    return Path(temp) / "rockshard-build" / name if temp else Path("build") / name
-
-
-def _dialect(args: argparse.Namespace) -> str:
-    if args.dialect:
-        return str(args.dialect)
-    generated = Path(args.topology).parent / "cmake" / "rockshard_topology.cmake"
-    return "rockshard" if generated.is_file() else "therock"
-
-
-def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[Topology, Context, StageSetup]:
+def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[StageJob, StageSetup]:
+    ctx = common.store_context(args)
     topology = common.topology(args)
-    ctx = store_context(args)
-    families = split_list(args.amdgpu_family or "")
-    with gha.group(f"rockshard: set up stage {args.stage}"):
+    job = common.stage_job(topology, args.stage, ctx.conditions, ctx.layers)
+    build_dir = stage_settings.build_dir(ctx.layers, job.stage, job.family).value
+    dialect = stage_settings.dialect(ctx.layers, args.topology).value
+    with gha.group(f"rockshard: set up stage {job.label}"):
         setup = setup_stage(
-            topology,
-            args.stage,
-            ctx.conditions,
-            families,
-            ctx.store,
-            ctx.run,
-            _default_build_dir(args),
-            dialect=_dialect(args),
+            job,
+            ctx.target,
+            build_dir,
+            dialect=dialect,
             repo=args.repo if args.sources else None,
             clean=clean,
             jobs=args.jobs,
@@ -55,16 +37,16 @@ def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[Topology, Context,
     fetched = setup.fetched
     sys.stdout.write(
         f"stage {args.stage}: fetched {len(fetched.moved)} archive(s) from "
-        f"{ctx.store.location(ctx.run)}, {len(fetched.markers)} prebuilt stage dir(s) in "
+        f"{ctx.target.location()}, {len(fetched.markers)} prebuilt stage dir(s) in "
         f"{setup.build_dir}\n"
     )
     for line in setup.source_actions:
         sys.stdout.write(f"  {line}\n")
-    return topology, ctx, setup
+    return job, setup
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
-    _, _, setup = _setup(args, clean=args.clean)
+    _, setup = _setup(args, clean=args.clean)
     sys.stdout.write("cmake arguments:\n" + "".join(f"  {a}\n" for a in setup.cmake_args))
     if args.gha_output:
         gha.set_output("build-dir", setup.build_dir.as_posix())
@@ -77,22 +59,12 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.from_run_id:
         args.run_id = args.from_run_id
-    topology, _, setup = _setup(args, clean=True)
-    build_stage(args.source_dir, setup, args.stage)
+    job, setup = _setup(args, clean=True)
+    build_stage(args.source_dir, setup, job.stage)
     if args.push:
-        push_ctx = store_context(argparse.Namespace(**{**vars(args), "run_id": args.push_run_id}))
-        moved = push_stage(
-            topology,
-            args.stage,
-            push_ctx.store,
-            push_ctx.run,
-            push_ctx.conditions,
-            split_list(args.amdgpu_family or ""),
-            setup.build_dir,
-        )
-        sys.stdout.write(
-            f"pushed {len(moved)} archive(s) to {push_ctx.store.location(push_ctx.run)}\n"
-        )
+        target = common.store_context(args, run_id=args.push_run_id).target
+        moved = push_stage(job, target, setup.build_dir)
+        sys.stdout.write(f"pushed {len(moved)} archive(s) to {target.location()}\n")
     sys.stdout.write(f"stage {args.stage} built in {setup.build_dir}\n")
     return EXIT_OK
 
@@ -100,7 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     common.add_topology_arg(p)
     p.add_argument("--stage", required=True, help="build stage")
-    p.add_argument("--amdgpu-family", default="", help="the GPU family of a per-arch stage")
+    common.add_family_arg(p)
     p.add_argument(
         "--build-dir",
         type=Path,
@@ -109,7 +81,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--dialect",
-        choices=("therock", "rockshard"),
+        choices=DIALECTS,
         default=None,
         help="CMake variable prefix (default: rockshard when the topology's folder has "
         "cmake/rockshard_topology.cmake, the rockshard dialect's include; else therock)",
@@ -122,8 +94,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repo", type=Path, default=Path(), help="the superproject checkout (for --sources)"
     )
-    p.add_argument("--jobs", type=int, default=2)
-    add_store_args(p)
+    p.add_argument("--jobs", type=common.positive_int, default=2)
+    common.add_store_args(p)
 
 
 def register(commands: Any) -> None:
@@ -137,11 +109,6 @@ def register(commands: Any) -> None:
     )
     _common(p)
     p.add_argument("--clean", action="store_true", help="empty the build dir first")
-    p.add_argument(
-        "--gha-output",
-        action="store_true",
-        help="set outputs build-dir, cmake-args, cmake-args-file",
-    )
     p.set_defaults(handler=_cmd_setup)
     p = sub.add_parser(
         "run",

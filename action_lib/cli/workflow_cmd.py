@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from action_lib.cli import common
-from action_lib.cli.matrix_cmd import load_config
 from action_lib.cli.output import emit_generated
 from action_lib.pipeline.workflow import WorkflowOptions, generate_workflow
+from action_lib.settings.pipeline_file import load_pipeline_config
 from action_lib.topology.model import PLATFORMS
 
 
 def _workflow(args: argparse.Namespace) -> int:
     topology = common.topology(args)
-    config = load_config(args.config, args.topology, tuple(topology.build_stages))
+    config = load_pipeline_config(args.config, args.topology, tuple(topology.build_stages))
     opts = WorkflowOptions(
         platform=args.platform,
         max_waves=args.max_waves or config.max_waves,

@@ -10,40 +10,31 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from action_lib.cmakegen.dialects import DIALECTS, dialect
 from action_lib.errors import InputError
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import Topology
 
 Generator = Callable[[Topology, str], str]
-DIALECTS = ("therock", "rockshard")
-_MODULES = {"therock": "action_lib.cmakegen.therock", "rockshard": "action_lib.cmakegen.rockshard"}
 
 
-def dialect_generator(dialect: str) -> Generator:
-    """The ``generate(topology, source)`` function of ``dialect``.
+def dialect_generator(name: str) -> Generator:
+    """The ``generate(topology, source)`` function of the dialect ``name``.
 
     Raises InputError for an unknown dialect, or one whose module is not installed.
     """
-    module_name = _MODULES.get(dialect)
-    if module_name is None:
-        hint = suggest(dialect, DIALECTS)
-        known = ", ".join(DIALECTS)
-        raise InputError(
-            f"unknown CMake dialect '{dialect}'"
-            + (f": {hint}" if hint else f" (dialects: {known})")
-        )
+    module_name = dialect(name).module
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         if exc.name not in (module_name, None):
             raise  # a real bug inside the dialect, not a missing dialect
         raise InputError(
-            f"the '{dialect}' CMake dialect is not available in this installation"
+            f"the '{name}' CMake dialect is not available in this installation"
             f" ({module_name} is missing); use --dialect therock"
         ) from None
     generate_fn = getattr(module, "generate", None)
     if not callable(generate_fn):
-        raise InputError(f"the '{dialect}' CMake dialect has no generate(topology, source)")
+        raise InputError(f"the '{name}' CMake dialect has no generate(topology, source)")
     fn: Generator = generate_fn
     return fn
 

@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from action_lib.errors import InputError
+from action_lib.cmakegen.dialects import dialect
 from action_lib.topology import queries
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import Conditions, Topology
-
-PREFIXES = {"therock": "THEROCK", "rockshard": "ROCKSHARD"}
 
 
 @dataclass(frozen=True)
@@ -44,16 +41,9 @@ class StageSummary:
     inbound: int
 
 
-def prefix_of(dialect: str) -> str:
+def prefix_of(name: str) -> str:
     """The variable prefix of a dialect (``THEROCK`` or ``ROCKSHARD``)."""
-    try:
-        return PREFIXES[dialect]
-    except KeyError:
-        hint = suggest(dialect, PREFIXES)
-        raise InputError(
-            f"unknown CMake dialect '{dialect}'"
-            + (f": {hint}" if hint else f" (dialects: {', '.join(PREFIXES)})")
-        ) from None
+    return dialect(name).prefix
 
 
 def stage_config(

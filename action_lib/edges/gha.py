@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from action_lib.errors import Finding
+from action_lib.settings import environment
 
 # actions_toolkit pulls in requests (about 0.1 s): it is imported where it is used, so commands
 # that run outside Actions do not pay for it.
@@ -15,7 +15,7 @@ from action_lib.errors import Finding
 
 def in_actions() -> bool:
     """True inside a GitHub Actions (or act) step."""
-    return os.environ.get("GITHUB_ACTIONS") == "true"
+    return environment.in_actions()
 
 
 def get_input(name: str) -> str:
@@ -47,7 +47,7 @@ def error(message: str, finding: Finding | None = None) -> None:
 
 def append_summary(markdown: str) -> None:
     """Append markdown to the job summary (``GITHUB_STEP_SUMMARY``), when there is one."""
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    target = environment.get("GITHUB_STEP_SUMMARY")
     if target:
         with Path(target).open("a", encoding="utf-8") as stream:
             stream.write(markdown.rstrip("\n") + "\n\n")  # a blank line ends a table

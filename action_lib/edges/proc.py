@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from action_lib.errors import OperationError
+from action_lib.settings import environment
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def run(
     argv = tuple(str(a) for a in args)
     if not argv:
         raise ValueError("empty command")
-    merged_env = None if env is None else {**os.environ, **env}
+    merged_env = environment.child(env)
     attempt = 0
     while True:
         try:
@@ -112,7 +113,7 @@ def stream(
     Returns the exit status; a command that runs past ``timeout`` seconds is killed.
     """
     argv = tuple(str(a) for a in args)
-    merged_env = None if env is None else {**os.environ, **env}
+    merged_env = environment.child(env)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         child = subprocess.Popen(

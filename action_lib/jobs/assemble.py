@@ -9,8 +9,9 @@ from pathlib import Path
 from action_lib.artifacts.dist import DistResult, assemble_dist
 from action_lib.artifacts.fetch import MARKER_SUFFIX, FetchOptions, FetchResult, fetch
 from action_lib.artifacts.plan import MissingArtifactsError, select
-from action_lib.jobs.stage_artifacts import Convergence, check_convergence, produced_everywhere
-from action_lib.stores.base import Store
+from action_lib.jobs.convergence import Convergence, check_convergence
+from action_lib.jobs.model import RunRef
+from action_lib.jobs.stage_artifacts import produced_everywhere
 from action_lib.topology.model import Conditions, Topology
 
 
@@ -29,22 +30,24 @@ def assemble_product(
     topology: Topology,
     conditions: Conditions,
     families: Sequence[str],
-    store: Store,
-    run: str,
+    source: RunRef,
     output_dir: Path,
     *,
     jobs: int = 2,
 ) -> Product:
     """Check the shards converge, fetch every artifact the pipeline produces into
     ``output_dir/build`` (bootstrap layout), and merge its stage dirs into ``output_dir/dist``."""
+    store, run = source.store, source.run
     listing = store.listing(run)
     convergence = check_convergence(store, run, listing)
     wanted = produced_everywhere(topology, conditions, families)
     chosen, missing = select(wanted, listing)
     if missing:
-        raise MissingArtifactsError(store.location(run), missing)
+        raise MissingArtifactsError(source.location(), missing)
     build_dir = output_dir / "build"
-    fetched = fetch(store, run, chosen, build_dir, FetchOptions("bootstrap", True, None, jobs))
+    fetched = fetch(
+        store, run, chosen, build_dir, FetchOptions(layout="bootstrap", extract=True, jobs=jobs)
+    )
     stage_dirs = sorted(m[: -len(MARKER_SUFFIX)] for m in fetched.markers)
     dist_dir = output_dir / "dist"
     dist = assemble_dist(build_dir, stage_dirs, dist_dir)

@@ -9,8 +9,7 @@ Whatever cannot be known makes every stage affected, and the report says why.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,12 @@ from typing import Any
 from action_lib.errors import InputError, OperationError
 from action_lib.github_api.client import DEFAULT_API_URL, ChangedFiles, GitHubClient
 from action_lib.impact.analyze import Change, ImpactReport, compute_impact, everything
-from action_lib.impact.rules import ImpactRules
-from action_lib.sources.fetch import read_gitmodules
-from action_lib.sources.git import GitRunner, diff
+from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.settings import environment
+from action_lib.sources.checkout import read_gitmodules
+from action_lib.sources.git import GitRunner, diff, ls_tree
 from action_lib.sources.gitmodules import GitSubmodule
+from action_lib.sources.layout import descriptor_locations, folder_groups
 from action_lib.topology import queries
 from action_lib.topology.model import Conditions, Topology
 
@@ -140,12 +141,12 @@ def affected_stages_for_event(
     runner: GitRunner | None = None,
     client_factory: Callable[[EventContext], GitHubClient] | None = None,
 ) -> ImpactReport:
-    """The stages the current workflow event affects (``env`` defaults to os.environ).
+    """The stages the current workflow event affects (``env`` defaults to the process environment).
 
     Never fails because the changes cannot be known: the report then has every stage
     affected and ``fallback`` says why. Raises InputError only when no event is given.
     """
-    ctx = event_context(os.environ if env is None else env)
+    ctx = event_context(environment.environ() if env is None else env)
     runner = runner or GitRunner(retries=2, timeout=300)
     changes, origin, why = event_changes(ctx, repo, runner, client_factory)
     if changes is None:
@@ -154,4 +155,66 @@ def affected_stages_for_event(
         submodules = read_gitmodules(runner, repo) if (repo / ".git").exists() else ()
     return compute_impact(
         topology, changes, submodules=submodules, rules=rules, conditions=conditions, origin=origin
+    )
+
+
+def impact_rules(
+    topology: Topology,
+    *,
+    rules_file: Path | None = None,
+    affects_all: Sequence[str] = (),
+    affects_none: Sequence[str] = (),
+    descriptor_folders_at: str | None = None,
+    repo: Path = Path(),
+    runner: GitRunner | None = None,
+) -> ImpactRules:
+    """Impact rules: those of ``rules_file`` (an ``[impact]`` table), extended with more
+    ``affects_all``/``affects_none`` patterns and, with ``descriptor_folders_at`` (a revision),
+    the folders holding artifact descriptors in ``repo`` at that revision."""
+    rules = ImpactRules()
+    if rules_file is not None:
+        try:
+            text = rules_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {rules_file}: {exc.strerror}") from None
+        rules = parse_rules(text, str(rules_file), topology)
+    folders: dict[str, tuple[str, ...]] = {}
+    if descriptor_folders_at is not None:
+        runner = runner or GitRunner(retries=2, timeout=600.0)
+        files = [e.path for e in ls_tree(runner, repo, descriptor_folders_at, recursive=True)]
+        locations, _unknown = descriptor_locations(topology, files)
+        folders = folder_groups(topology, locations)
+    return rules.extended(tuple(affects_all), tuple(affects_none), folders)
+
+
+def submodules_between(
+    runner: GitRunner, repo: Path, base: str, head: str
+) -> tuple[GitSubmodule, ...]:
+    """The submodules declared at ``base`` or ``head`` (``head`` wins a name or path)."""
+    merged = {s.name: s for s in read_gitmodules(runner, repo, base)}
+    for sub in read_gitmodules(runner, repo, head):
+        merged = {k: v for k, v in merged.items() if v.path != sub.path}
+        merged[sub.name] = sub
+    return tuple(sorted(merged.values(), key=lambda s: s.name))
+
+
+def range_impact(
+    topology: Topology,
+    repo: Path,
+    base: str,
+    head: str,
+    *,
+    rules: ImpactRules | None = None,
+    conditions: Conditions = queries.ANYWHERE,
+    runner: GitRunner | None = None,
+) -> ImpactReport:
+    """The stages the change from ``base`` to ``head`` in the checkout ``repo`` affects."""
+    runner = runner or GitRunner(retries=2, timeout=600.0)
+    return compute_impact(
+        topology,
+        git_changes(runner, repo, base, head),
+        submodules=submodules_between(runner, repo, base, head),
+        rules=rules,
+        conditions=conditions,
+        origin=f"git diff {base} {head}",
     )

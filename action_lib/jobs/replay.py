@@ -16,6 +16,7 @@ from pathlib import Path
 
 from action_lib.edges import proc
 from action_lib.errors import InputError, OperationError
+from action_lib.settings import environment
 
 RUNNER_LABELS = ("ubuntu-latest", "windows-latest")
 _PRODUCT = re.compile(r"product: (\d+) files from (\d+) stage dirs in (\S+)")
@@ -142,7 +143,7 @@ def replay_workflow(
         raise InputError(f"{repo / workflow}: workflow not found")
     cmd = act_command(find_act(), workflow, inputs, env, secrets or {})
     bin_dir = str(Path(sys.executable).parent)
-    path = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    path = bin_dir + os.pathsep + environment.get("PATH")
     tail: deque[str] = deque(maxlen=5)  # for the error when act ran no job
     act_log = ActLog()
     log.parent.mkdir(parents=True, exist_ok=True)

@@ -16,11 +16,11 @@ from action_lib.artifacts.fetch import FetchOptions, FetchResult
 from action_lib.cmakegen.stage_args import cmake_args, prefix_of, stage_config
 from action_lib.edges import proc
 from action_lib.errors import InputError
+from action_lib.jobs.model import RunRef, StageJob
 from action_lib.jobs.stage_artifacts import fetch_stage
-from action_lib.sources import fetch as sources
+from action_lib.sources import checkout
 from action_lib.sources.git import GitRunner
-from action_lib.stores.base import Store
-from action_lib.topology.model import Conditions, Topology
+from action_lib.topology.model import Topology
 from action_lib.topology.queries import stage_source_sets
 
 ARGS_FILE = "rockshard-cmake-args.txt"
@@ -46,12 +46,8 @@ def _has_sources_to_fetch(topology: Topology, stage: str, platform: str | None) 
 
 
 def setup_stage(
-    topology: Topology,
-    stage: str,
-    conditions: Conditions,
-    families: Sequence[str],
-    store: Store,
-    run: str,
+    job: StageJob,
+    source: RunRef,
     build_dir: Path,
     *,
     dialect: str = "therock",
@@ -59,19 +55,19 @@ def setup_stage(
     clean: bool = False,
     jobs: int = 2,
 ) -> StageSetup:
-    """Fetch the stage's sources (when ``repo`` is given), bootstrap its inbound artifacts into
-    ``build_dir``, and write its CMake arguments (one a line) to ``build_dir/ARGS_FILE``."""
-    config = stage_config(topology, stage, conditions)  # validates the stage name first
-    per_arch = topology.build_stages[stage].per_arch
-    if per_arch and len(families) != 1:
+    """Fetch the stage's sources (when ``repo`` is given), bootstrap its inbound artifacts from
+    ``source`` into ``build_dir``, and write its CMake arguments (one a line) to
+    ``build_dir/ARGS_FILE``."""
+    topology, stage, conditions = job.topology, job.stage, job.conditions
+    config = stage_config(topology, stage, conditions)
+    if job.per_arch and not job.family:
         raise InputError(f"per-arch stage '{stage}' needs exactly one GPU family")
-    job_families = tuple(families) if per_arch else ()
     actions: tuple[str, ...] = ()
     if repo is not None and _has_sources_to_fetch(topology, stage, conditions.platform):
         # The sparse cone comes from the checkout itself (actions/checkout sparse-checkout);
         # here only the stage's submodules and external sources are added.
-        options = sources.FetchOptions(depth=1, jobs=jobs, sparse=False)
-        _, result = sources.fetch_stage_sources(
+        options = checkout.CheckoutOptions(depth=1, jobs=jobs, sparse=False)
+        _, result = checkout.fetch_stage_sources(
             GitRunner(), repo, topology, stage, options, platform=conditions.platform
         )
         actions = result.actions
@@ -79,16 +75,9 @@ def setup_stage(
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     fetched = fetch_stage(
-        topology,
-        stage,
-        store,
-        run,
-        conditions,
-        job_families,
-        build_dir,
-        FetchOptions("bootstrap", True, None, jobs),
+        job, source, build_dir, FetchOptions(layout="bootstrap", extract=True, jobs=jobs)
     )
-    args = cmake_args(config, dialect=dialect, amdgpu_families=families)
+    args = cmake_args(config, dialect=dialect, amdgpu_families=job.families)
     if dialect == "rockshard":
         # The super-build runs rockshard at build time (artifact population) with this interpreter.
         args.append(f"-D{prefix_of(dialect)}_PYTHON={Path(sys.executable).as_posix()}")

@@ -156,7 +156,7 @@ def generate_workflow(opts: WorkflowOptions) -> str:
             "      - name: Assemble the product and check the shards converge",
             "        shell: bash",
             "        run: >-",
-            '          "$ROCKSHARD_PYTHON" -m action_lib pipeline assemble',
+            '          "$ROCKSHARD_PYTHON" -m action_lib pipeline assemble --gha-output',
             f"          --topology {opts.topology} --platform {opts.platform}",
             '          --amdgpu-families "${{ needs.setup.outputs.families }}"',
             '          --store "$ROCKSHARD_STORE"',

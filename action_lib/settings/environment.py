@@ -1,45 +1,47 @@
-"""Settings that come from the environment: run id, local staging dir, S3 endpoint."""
+"""The environment source: the one module of rockshard that reads ``os.environ``.
+
+Everything else receives the environment as a mapping (a settings layer, a child process's
+environment) or asks one of the functions here.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-
-LOCAL_RUN_ID = "local"
-
-
-def run_id(given: str | None = None) -> str:
-    """``--run-id``, else ``THEROCK_RUN_ID``, else ``GITHUB_RUN_ID``, else ``local``."""
-    for value in (given, os.environ.get("THEROCK_RUN_ID"), os.environ.get("GITHUB_RUN_ID")):
-        if value:
-            return value
-    return LOCAL_RUN_ID
+from types import MappingProxyType
 
 
-def user_cache_dir() -> Path:
+def environ() -> Mapping[str, str]:
+    """The process environment, read-only."""
+    return MappingProxyType(os.environ)
+
+
+def get(name: str, default: str = "") -> str:
+    """One environment variable, ``default`` when unset."""
+    return os.environ.get(name, default)
+
+
+def child(extra: Mapping[str, str] | None) -> dict[str, str] | None:
+    """The environment of a child process: this one's plus ``extra`` (None: inherit as is)."""
+    return None if extra is None else {**os.environ, **extra}
+
+
+def in_actions() -> bool:
+    """True inside a GitHub Actions (or act) step."""
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user cache directory of rockshard."""
+    env = os.environ if env is None else env
     if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
         return Path(base) / "rockshard" / "cache"
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "rockshard"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rockshard"
-
-
-def local_staging_dir(given: str | Path | None = None) -> Path:
-    """``--local-staging-dir``, else ``THEROCK_LOCAL_STAGING_DIR``, else a per-user cache dir."""
-    if given:
-        return Path(given)
-    env = os.environ.get("THEROCK_LOCAL_STAGING_DIR")
-    if env:
-        return Path(env)
-    return user_cache_dir() / "artifacts"
-
-
-def endpoint_url(given: str | None = None) -> str | None:
-    """``--endpoint-url``, else ``AWS_ENDPOINT_URL``, else None (AWS)."""
-    return given or os.environ.get("AWS_ENDPOINT_URL") or None
+    return Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rockshard"
 
 
 def host_platform() -> str:

@@ -1,9 +1,9 @@
 """Per-stage sources: what a stage checks out (plan), fetching it, its status and coverage."""
 
 from action_lib.sources.check import Placement, check_placements, placement_findings
-from action_lib.sources.fetch import (
-    FetchOptions,
-    FetchResult,
+from action_lib.sources.checkout import (
+    CheckoutOptions,
+    CheckoutResult,
     fetch_sources,
     read_gitmodules,
     sparse_checkout_paths,
@@ -15,8 +15,8 @@ from action_lib.sources.plan import SourcePlan, plan_sources, sparse_cone
 from action_lib.sources.status import SourceState, source_status
 
 __all__ = [
-    "FetchOptions",
-    "FetchResult",
+    "CheckoutOptions",
+    "CheckoutResult",
     "GitRunner",
     "GitSubmodule",
     "Owned",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from action_lib.errors import Finding
 from action_lib.sources.gitmodules import GitSubmodule
@@ -18,9 +18,10 @@ from action_lib.sources.layout import norm_path, owned_paths, owner_of
 from action_lib.topology import queries
 from action_lib.topology.model import Conditions, Topology
 
-INSIDE = "inside"
-COMMON = "common"
-OUTSIDE = "outside"
+Verdict = Literal["inside", "common", "outside"]
+INSIDE: Verdict = "inside"
+COMMON: Verdict = "common"
+OUTSIDE: Verdict = "outside"
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Placement:
     stage: str
     artifact: str
     folder: str
-    verdict: str  # inside | common | outside
+    verdict: Verdict
     source_set: str  # the source set owning the folder ("" when common)
 
     def to_json(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from action_lib.sources.git import GitRunner, ls_tree
 from action_lib.sources.gitmodules import GitSubmodule
@@ -13,9 +13,10 @@ from action_lib.sources.layout import norm_path
 from action_lib.sources.plan import SubmoduleCheckout, plan_sources
 from action_lib.topology.model import Topology
 
-PRESENT = "present"
-MISSING = "missing"
-DIFFERENT = "different-commit"
+State = Literal["present", "missing", "different-commit"]
+PRESENT: State = "present"
+MISSING: State = "missing"
+DIFFERENT: State = "different-commit"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SourceState:
     name: str
     source_set: str  # "" for a submodule no source set lists
     path: str
-    state: str  # present | missing | different-commit
+    state: State
     expected: str = ""  # the commit the superproject records (or the pinned one)
     actual: str = ""
 
@@ -56,7 +57,7 @@ def _checked_out_commit(runner: GitRunner, path: Path, what: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def _state(expected: str, actual: str) -> str:
+def _state(expected: str, actual: str) -> State:
     if not actual:
         return MISSING
     if expected and not actual.startswith(expected) and not expected.startswith(actual):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-Progress = Callable[[int], None]
+OnBytes = Callable[[int], None]  # called with each count of bytes moved
 
 
 class Sink(Protocol):
@@ -25,7 +25,7 @@ class Upload(Protocol):
 
     file: BinaryIO
 
-    def commit(self, progress: Progress | None = None) -> None:
+    def commit(self, progress: OnBytes | None = None) -> None:
         """Publish the file under its final name (atomically for readers)."""
 
     def abort(self) -> None:
@@ -55,7 +55,7 @@ class Store(Protocol):
     def local_path(self, run: str, name: str) -> Path | None:
         """The file's local path when the store is a local directory, else None."""
 
-    def download(self, run: str, name: str, out: Sink, progress: Progress | None = None) -> None:
+    def download(self, run: str, name: str, out: Sink, progress: OnBytes | None = None) -> None:
         """Stream a file into ``out`` (callers hash while it streams)."""
 
     def begin_upload(self, run: str, name: str) -> Upload:
@@ -77,12 +77,13 @@ def open_store(
     local_default: Path,
     endpoint_url: str | None = None,
     jobs: int = 4,
+    retry_budget: float | None = None,
 ) -> Store:
     """The store for ``url``: ``s3://bucket/prefix`` or a local directory ("" = ``local_default``)."""
     if url.startswith("s3://"):
         from action_lib.stores.s3 import S3Store
 
-        return S3Store(url, endpoint_url=endpoint_url, jobs=jobs)
+        return S3Store(url, endpoint_url=endpoint_url, jobs=jobs, retry_budget=retry_budget)
     from action_lib.stores.local import LocalStore
 
     if url.startswith("file://"):

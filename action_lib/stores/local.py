@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from action_lib.errors import OperationError
-from action_lib.stores.base import Progress, Sink
+from action_lib.stores.base import OnBytes, Sink
 
 CHUNK = 1 << 20
 TEMP_MARK = ".tmp-"
@@ -27,7 +27,7 @@ class _LocalUpload:
         self.temp = final.parent / f".{final.name}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.file: BinaryIO = self.temp.open("wb")
 
-    def commit(self, progress: Progress | None = None) -> None:
+    def commit(self, progress: OnBytes | None = None) -> None:
         self.file.close()
         self.temp.replace(self.final)
 
@@ -91,7 +91,7 @@ class LocalStore:
     def local_path(self, run: str, name: str) -> Path | None:
         return self._path(run, name)
 
-    def download(self, run: str, name: str, out: Sink, progress: Progress | None = None) -> None:
+    def download(self, run: str, name: str, out: Sink, progress: OnBytes | None = None) -> None:
         path = self._path(run, name)
         try:
             with path.open("rb", buffering=0) as src:

@@ -25,7 +25,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from action_lib.errors import InputError, OperationError
-from action_lib.stores.base import Progress, Sink
+from action_lib.stores.base import OnBytes, Sink
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -126,7 +126,7 @@ class _S3Upload:
         self.temp = Path(temp)
         self.file: BinaryIO = os.fdopen(fd, "w+b")
 
-    def commit(self, progress: Progress | None = None) -> None:
+    def commit(self, progress: OnBytes | None = None) -> None:
         self.file.close()
         try:
             self.store.upload_file(self.temp, self.key, progress)
@@ -265,7 +265,7 @@ class S3Store:
     def local_path(self, run: str, name: str) -> Path | None:
         return None
 
-    def download(self, run: str, name: str, out: Sink, progress: Progress | None = None) -> None:
+    def download(self, run: str, name: str, out: Sink, progress: OnBytes | None = None) -> None:
         key = self._key(run, name)
         done = 0
         etag = ""
@@ -292,7 +292,7 @@ class S3Store:
     def begin_upload(self, run: str, name: str) -> _S3Upload:
         return _S3Upload(self, self._key(run, name))
 
-    def upload_file(self, path: Path, key: str, progress: Progress | None = None) -> None:
+    def upload_file(self, path: Path, key: str, progress: OnBytes | None = None) -> None:
         """Upload a local file (multipart above the threshold); retried as a whole."""
         config = self._transfer(path.stat().st_size)
 

@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from typing import Literal, get_args
 
 from action_lib.topology.lines import LineIndex
 
 PLATFORMS = ("linux", "windows")
 PROCESSORS = ("x86_64", "aarch64", "ppc64le")
-STAGE_TYPES = ("generic", "per-arch")
-GROUP_TYPES = ("generic", "per-arch")
-ARTIFACT_TYPES = ("target-neutral", "target-specific")
+# The loader keeps a value outside these sets as written, for validation to report.
+StageType = Literal["generic", "per-arch"]
+ArtifactType = Literal["target-neutral", "target-specific"]
+STAGE_TYPES: tuple[StageType, ...] = get_args(StageType)
+GROUP_TYPES: tuple[StageType, ...] = get_args(StageType)
+ARTIFACT_TYPES: tuple[ArtifactType, ...] = get_args(ArtifactType)
 
 
 def default_feature_name(name: str) -> str:
@@ -54,7 +58,7 @@ class BuildStage:
     name: str
     description: str = ""
     artifact_groups: tuple[str, ...] = ()
-    type: str = "generic"
+    type: StageType = "generic"
 
     @property
     def per_arch(self) -> bool:
@@ -68,7 +72,7 @@ class ArtifactGroup:
 
     name: str
     description: str = ""
-    type: str = "generic"
+    type: StageType = "generic"
     artifact_group_deps: tuple[str, ...] = ()
     source_sets: tuple[str, ...] = ()
     disable_platforms: tuple[str, ...] = ()
@@ -80,7 +84,7 @@ class Artifact:
 
     name: str
     artifact_group: str
-    type: str = "target-neutral"
+    type: ArtifactType = "target-neutral"
     artifact_deps: tuple[str, ...] = ()
     feature_name: str = ""  # effective: the loader fills TheRock's default
     feature_group: str = ""  # effective: the loader fills TheRock's default

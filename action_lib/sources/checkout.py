@@ -26,7 +26,7 @@ _MISSING_COMMIT = ("did not contain", "not our ref", "reference is not a tree", 
 
 
 @dataclass(frozen=True)
-class FetchResult:
+class CheckoutResult:
     """What a fetch did (or would do): one line per action, and the sparse cone."""
 
     actions: tuple[str, ...]
@@ -34,7 +34,7 @@ class FetchResult:
 
 
 @dataclass(frozen=True)
-class FetchOptions:
+class CheckoutOptions:
     """How to fetch: shallow depth, parallel jobs, reference mirrors, sparse, dry run."""
 
     depth: int | None = None
@@ -101,7 +101,7 @@ def _update_submodules(
     runner: GitRunner,
     repo: Path,
     batch: Sequence[SubmoduleCheckout],
-    options: FetchOptions,
+    options: CheckoutOptions,
     reference: Path | None,
 ) -> str:
     args = ["submodule", "update", "--init"]
@@ -122,7 +122,7 @@ def _update_submodules(
 
 
 def fetch_submodules(
-    runner: GitRunner, repo: Path, plan: SourcePlan, options: FetchOptions
+    runner: GitRunner, repo: Path, plan: SourcePlan, options: CheckoutOptions
 ) -> list[str]:
     """Initialise the plan's submodules; returns the git commands run (or to run)."""
     if not plan.submodules:
@@ -154,7 +154,7 @@ def _head(runner: GitRunner, dest: Path, what: str) -> str:
 
 
 def fetch_external(
-    runner: GitRunner, repo: Path, item: ExternalCheckout, options: FetchOptions
+    runner: GitRunner, repo: Path, item: ExternalCheckout, options: CheckoutOptions
 ) -> str:
     """Clone an external git source at its pinned commit into its path; returns what it did.
 
@@ -217,8 +217,8 @@ def fetch_sources(
     repo: Path,
     plan: SourcePlan,
     owned: Sequence[Owned],
-    options: FetchOptions,
-) -> FetchResult:
+    options: CheckoutOptions,
+) -> CheckoutResult:
     """Check out ``plan`` in the superproject at ``repo``: the sparse cone (when the topology
     owns path prefixes), then the submodules, then the external sources."""
     if not (repo / ".git").exists():
@@ -237,7 +237,7 @@ def fetch_sources(
         lines.append("git sparse-checkout set --cone " + " ".join(cone))
     lines += fetch_submodules(runner, repo, plan, options)
     lines += [fetch_external(runner, repo, item, options) for item in plan.external]
-    return FetchResult(tuple(lines), cone)
+    return CheckoutResult(tuple(lines), cone)
 
 
 def fetch_stage_sources(
@@ -245,11 +245,11 @@ def fetch_stage_sources(
     repo: Path,
     topology: Topology,
     stage: str | None,
-    options: FetchOptions,
+    options: CheckoutOptions,
     *,
     platform: str | None = None,
     extra_source_sets: Sequence[str] = (),
-) -> tuple[SourcePlan, FetchResult]:
+) -> tuple[SourcePlan, CheckoutResult]:
     """Plan and fetch the sources of ``stage`` (plus ``extra_source_sets``) in ``repo``."""
     if not (repo / ".git").exists():
         raise InputError(f"{repo} is not the top of a git checkout")

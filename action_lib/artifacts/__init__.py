@@ -1,0 +1,1 @@
+"""Artifacts: descriptors, populate, deterministic archives, push and fetch through a store."""

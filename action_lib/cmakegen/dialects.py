@@ -1,0 +1,40 @@
+"""The registry of CMake dialects: each one's variable prefix and generator module."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from action_lib.errors import InputError
+from action_lib.topology.loader import suggest
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """A super-build's CMake conventions: ``THEROCK_ENABLE_X`` or ``ROCKSHARD_ENABLE_X``."""
+
+    name: str
+    prefix: str
+    module: str  # the module whose ``generate(topology, source)`` writes its include
+
+
+REGISTRY: Mapping[str, Dialect] = MappingProxyType(
+    {
+        "therock": Dialect("therock", "THEROCK", "action_lib.cmakegen.therock"),
+        "rockshard": Dialect("rockshard", "ROCKSHARD", "action_lib.cmakegen.rockshard"),
+    }
+)
+DIALECTS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def dialect(name: str) -> Dialect:
+    """The dialect called ``name``; InputError with the nearest name when unknown."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        hint = suggest(name, DIALECTS)
+        raise InputError(
+            f"unknown CMake dialect '{name}'"
+            + (f": {hint}" if hint else f" (dialects: {', '.join(DIALECTS)})")
+        ) from None

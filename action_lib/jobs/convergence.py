@@ -1,0 +1,70 @@
+"""The convergence check of a run: every shard that pushed an archive pushed the same bytes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from action_lib.artifacts.names import GENERIC
+from action_lib.artifacts.plan import present
+from action_lib.errors import OperationError
+from action_lib.jobs.stage_artifacts import SHARD_PREFIX
+from action_lib.stores.base import Store
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """The result of comparing the shard records of a run."""
+
+    shards: int
+    shared_archives: int  # archives pushed by more than one shard (the generic halves)
+
+
+def check_convergence(
+    store: Store, run: str, listing: Mapping[str, int] | None = None
+) -> Convergence:
+    """Every archive pushed by several shards has one digest, which is the store's sidecar.
+
+    ``listing`` is the run's listing when the caller already has it. Raises OperationError
+    naming the shards and both digests when they differ.
+    """
+    listing = store.listing(run) if listing is None else listing
+    records = sorted(n for n in listing if n.startswith(SHARD_PREFIX) and n.endswith(".json"))
+    seen: dict[str, tuple[str, str]] = {}  # archive -> (digest, shard)
+    shared: set[str] = set()
+    problems: list[str] = []
+    for name in records:
+        text = store.read_text(run, name)
+        if text is None:
+            continue
+        try:
+            record = json.loads(text)
+            archives = {str(k): str(v) for k, v in record["archives"].items()}
+        except (ValueError, KeyError, AttributeError, TypeError):
+            problems.append(f"{name}: not a shard record")
+            continue
+        shard = f"{record.get('stage', '?')}[{record.get('family') or GENERIC}]"
+        for archive, digest in sorted(archives.items()):
+            if archive in seen:
+                shared.add(archive)
+                if seen[archive][0] != digest:
+                    problems.append(
+                        f"{archive}: shard {seen[archive][1]} pushed {seen[archive][0]}, "
+                        f"shard {shard} built {digest}"
+                    )
+            else:
+                seen[archive] = (digest, shard)
+    on_store = {remote.filename for remote in present(listing).values()}
+    for archive in sorted(shared):
+        if archive not in on_store:
+            problems.append(f"{archive}: recorded by shards but absent from the store")
+            continue
+        stored = (store.read_text(run, archive + ".sha256sum") or "").strip()
+        if stored and stored != seen[archive][0]:
+            problems.append(
+                f"{archive}: the store holds {stored}, the shards pushed {seen[archive][0]}"
+            )
+    if problems:
+        raise OperationError("shards do not converge: " + "; ".join(problems))
+    return Convergence(len(records), len(shared))

@@ -1,0 +1,94 @@
+"""Where a command's artifacts live: the store, the run folder, the platform.
+
+Resolved once per command from :class:`~action_lib.settings.layers.Layers`:
+
+| setting | flag | action input | environment | default |
+| --- | --- | --- | --- | --- |
+| store URL | ``--store`` | ``store`` | | "" (the local store) |
+| run id | ``--run-id`` | ``run_id`` | ``THEROCK_RUN_ID``, ``GITHUB_RUN_ID`` | ``local`` |
+| platform | ``--platform`` | ``platform`` | | this host's |
+| local store | ``--local-staging-dir`` | | ``THEROCK_LOCAL_STAGING_DIR`` | a per-user cache dir |
+| S3 endpoint | ``--endpoint-url`` | | ``AWS_ENDPOINT_URL`` | AWS |
+| S3 retry budget | | | ``ROCKSHARD_S3_RETRY_SECONDS`` | the store's (300 s) |
+| jobs | ``--jobs`` | ``jobs`` | | CPU count, 1 to 8 |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from action_lib.errors import InputError
+from action_lib.settings import environment
+from action_lib.settings.layers import Layers, Setting
+
+LOCAL_RUN_ID = "local"
+PLATFORM_NAMES = ("linux", "windows")
+DEFAULT_JOBS = max(1, min(8, os.cpu_count() or 1))
+
+
+def _platform(text: str) -> str:
+    if text not in PLATFORM_NAMES:
+        raise InputError(f"unknown platform '{text}' (linux or windows)")
+    return text
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where one command's artifacts go, each value with its origin."""
+
+    url: Setting[str]
+    run_id: Setting[str]
+    platform: Setting[str]
+    local_staging_dir: Setting[Path]
+    endpoint_url: Setting[str]
+    retry_seconds: Setting[float | None]
+    external_repo: Setting[str]
+    jobs: Setting[int]
+
+    @property
+    def run_folder(self) -> str:
+        """``<run id>-<platform>``, under ``<owner>-<repo>/`` for another repository's runs."""
+        folder = f"{self.run_id.value}-{self.platform.value}"
+        repo = self.external_repo.value
+        if repo:
+            owner, _, name = repo.partition("/")
+            if not owner or not name or "/" in name:
+                raise InputError(f"--external-repo '{repo}' is not OWNER/REPO")
+            folder = f"{owner}-{name}/{folder}"
+        return folder
+
+
+def store_settings(layers: Layers, *, jobs_default: int = DEFAULT_JOBS) -> StoreSettings:
+    """Resolve the store settings of one command."""
+    env: Mapping[str, str] = layers.environ
+    platform = layers.resolve(
+        environment.host_platform(), flag="platform", input="platform", parse=_platform
+    )
+    _platform(platform.value)
+    return StoreSettings(
+        url=layers.resolve("", flag="store", input="store"),
+        run_id=layers.resolve(
+            LOCAL_RUN_ID, flag="run_id", input="run_id", env=("THEROCK_RUN_ID", "GITHUB_RUN_ID")
+        ),
+        platform=platform,
+        local_staging_dir=layers.resolve(
+            environment.user_cache_dir(env) / "artifacts",
+            flag="local_staging_dir",
+            env=("THEROCK_LOCAL_STAGING_DIR",),
+            parse=Path,
+        ),
+        endpoint_url=layers.resolve("", flag="endpoint_url", env=("AWS_ENDPOINT_URL",)),
+        retry_seconds=layers.resolve(None, env=("ROCKSHARD_S3_RETRY_SECONDS",), parse=float),
+        external_repo=layers.resolve("", flag="external_repo"),
+        jobs=layers.resolve(jobs_default, flag="jobs", input="jobs", parse=_positive_int),
+    )
