@@ -72,7 +72,7 @@ def scan(stage_dir: Path) -> list[Entry]:
     return out
 
 
-def classify(descriptor: Descriptor, root_dir: Path) -> list[Claim]:
+def claim_files(descriptor: Descriptor, root_dir: Path) -> list[Claim]:
     """Sort every file of the descriptor's stage dirs into exactly one component.
 
     Components claim in order (lib, run, dbg, dev, doc, test unless ``extends`` says otherwise);
@@ -238,7 +238,7 @@ def populate(
     if target != GENERIC and not gfx_targets:
         raise InputError(f"target '{target}' has no gfx targets to split the artifact by")
     targets = frozenset(base_target(t) for t in gfx_targets)
-    claims = classify(descriptor, root_dir)
+    claims = claim_files(descriptor, root_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     written: list[PopulatedDir] = []
     try:

@@ -23,13 +23,13 @@ from action_lib.topology.model import PLATFORMS, PROCESSORS, Conditions
 _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
 
 
-def host_platform() -> str | None:
+def _host_platform() -> str | None:
     """This machine's platform name, when it is one a topology knows."""
     name = platform.system().lower()
     return name if name in PLATFORMS else None
 
 
-def host_processor() -> str | None:
+def _host_processor() -> str | None:
     """This machine's processor name, when it is one a topology knows."""
     machine = platform.machine().lower()
     name = _MACHINES.get(machine, machine)
@@ -45,8 +45,8 @@ def families(value: str | None) -> tuple[str, ...]:
 
 
 def _conditions(args: argparse.Namespace) -> Conditions:
-    plat = args.platform if args.platform is not None else host_platform()
-    proc = args.processor if args.processor is not None else host_processor()
+    plat = args.platform if args.platform is not None else _host_platform()
+    proc = args.processor if args.processor is not None else _host_processor()
     return Conditions(plat, proc, frozenset(args.flag))
 
 

@@ -8,25 +8,12 @@ topology model. Writing the result is :mod:`action_lib.edges.outputfiles`'s job.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from action_lib.cmakegen.dialects import Dialect
 from action_lib.topology import queries
 from action_lib.topology.model import PLATFORMS, Artifact, Topology
 
 RULE = "# " + "=" * 77
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """The names a dialect uses: ``THEROCK`` and ``therock_add_feature`` for TheRock."""
-
-    name: str
-    prefix: str
-    feature_command: str
-
-
-THEROCK = Dialect("therock", "THEROCK", "therock_add_feature")
-ROCKSHARD = Dialect("rockshard", "ROCKSHARD", "rockshard_add_feature")
 
 
 def header(source: str, dialect: Dialect) -> list[str]:

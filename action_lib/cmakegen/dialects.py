@@ -16,15 +16,15 @@ class Dialect:
 
     name: str
     prefix: str
+    feature_command: str  # the CMake function a feature declaration calls
     module: str  # the module whose ``generate(topology, source)`` writes its include
 
 
-REGISTRY: Mapping[str, Dialect] = MappingProxyType(
-    {
-        "therock": Dialect("therock", "THEROCK", "action_lib.cmakegen.therock"),
-        "rockshard": Dialect("rockshard", "ROCKSHARD", "action_lib.cmakegen.rockshard"),
-    }
+THEROCK = Dialect("therock", "THEROCK", "therock_add_feature", "action_lib.cmakegen.therock")
+ROCKSHARD = Dialect(
+    "rockshard", "ROCKSHARD", "rockshard_add_feature", "action_lib.cmakegen.rockshard"
 )
+REGISTRY: Mapping[str, Dialect] = MappingProxyType({d.name: d for d in (THEROCK, ROCKSHARD)})
 DIALECTS: tuple[str, ...] = tuple(REGISTRY)
 
 

@@ -17,7 +17,6 @@ It declares, for the modules in ``cmake/rockshard_*.cmake`` of a super-build:
 from __future__ import annotations
 
 from action_lib.cmakegen.common import (
-    ROCKSHARD,
     feature_declarations,
     header,
     quote,
@@ -25,6 +24,7 @@ from action_lib.cmakegen.common import (
     section,
     set_list,
 )
+from action_lib.cmakegen.dialects import ROCKSHARD
 from action_lib.errors import InputError
 from action_lib.topology import queries
 from action_lib.topology.model import Topology

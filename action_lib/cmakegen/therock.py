@@ -8,7 +8,6 @@ true dependency order, and every list is sorted, so reordering the TOML file cha
 from __future__ import annotations
 
 from action_lib.cmakegen.common import (
-    THEROCK,
     feature_declarations,
     header,
     quote,
@@ -18,6 +17,7 @@ from action_lib.cmakegen.common import (
     underscored,
     upper_id,
 )
+from action_lib.cmakegen.dialects import THEROCK
 from action_lib.topology import queries
 from action_lib.topology.model import Topology
 

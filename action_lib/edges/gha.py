@@ -15,7 +15,7 @@ from action_lib.settings import environment
 
 def in_actions() -> bool:
     """True inside a GitHub Actions (or act) step."""
-    return environment.in_actions()
+    return environment.get("GITHUB_ACTIONS") == "true"
 
 
 def get_input(name: str) -> str:

@@ -28,11 +28,6 @@ def child(extra: Mapping[str, str] | None) -> dict[str, str] | None:
     return None if extra is None else {**os.environ, **extra}
 
 
-def in_actions() -> bool:
-    """True inside a GitHub Actions (or act) step."""
-    return os.environ.get("GITHUB_ACTIONS") == "true"
-
-
 def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     """The per-user cache directory of rockshard."""
     env = os.environ if env is None else env
