@@ -18,6 +18,7 @@ from action_lib.errors import InputError, OperationError
 from action_lib.github_api.client import DEFAULT_API_URL, ChangedFiles, GitHubClient
 from action_lib.impact.analyze import Change, ImpactReport, compute_impact, everything
 from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.pipeline.trust import EventTrust, event_trust
 from action_lib.settings import environment
 from action_lib.sources.checkout import read_gitmodules
 from action_lib.sources.git import GitRunner, diff, ls_tree
@@ -40,11 +41,17 @@ class EventContext:
     token: str = ""
     api_url: str = DEFAULT_API_URL
     local: bool = False  # under act or without a token: use git, not the API
+    ref: str = ""
+    actor: str = ""
+
+    def trust(self) -> EventTrust:
+        """How far this run is trusted (:mod:`action_lib.pipeline.trust`)."""
+        return event_trust(self.name, self.payload, ref=self.ref, actor=self.actor)
 
 
 def event_context(env: Mapping[str, str]) -> EventContext:
     """Read GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_TOKEN,
-    GITHUB_API_URL and ACT from ``env``. Raises InputError when the event is not given or
+    GITHUB_API_URL, GITHUB_REF, GITHUB_ACTOR and ACT from ``env``. Raises InputError when the event is not given or
     its file cannot be read."""
     name = env.get("GITHUB_EVENT_NAME", "")
     if not name:
@@ -65,6 +72,8 @@ def event_context(env: Mapping[str, str]) -> EventContext:
         token=token,
         api_url=env.get("GITHUB_API_URL", "") or DEFAULT_API_URL,
         local=bool(env.get("ACT")) or not token,
+        ref=env.get("GITHUB_REF", ""),
+        actor=env.get("GITHUB_ACTOR", ""),
     )
 
 
