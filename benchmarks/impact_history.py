@@ -31,23 +31,8 @@ from action_lib.topology import Conditions, Topology, load_topology, queries
 REPO = Path(__file__).resolve().parent.parent
 THEROCK = REPO.parent / "shared" / "therock"
 
-# TheRock's rules. Build inputs every stage reads affect every stage; what no stage build
-# reads (docs, wheels built outside the super-build, packaging, tests of the CI scripts)
-# affects none. The most specific pattern wins; affects-all on a tie.
-RULES = """
-[impact]
-affects_all = [
-  "BUILD_TOPOLOGY.toml", ".gitmodules", "CMakeLists.txt", "CMakePresets.json", "FLAGS.cmake",
-  "version.json", "requirements.txt", "artifact_subprojects.json", "project_mappings.json",
-  "cmake/", "patches/", "build_tools/", ".github/",
-]
-affects_none = [
-  "docs/", "*.md", "LICENSE", ".gitignore", ".pre-commit-config.yaml", ".cursor/", "skills/",
-  "dockerfiles/", "external-builds/", "examples/", "tests/", "test_tools/",
-  "requirements-test.txt", "build_tools/packaging/", "build_tools/tests/",
-  "build_tools/*/tests/",
-]
-"""
+# TheRock's rules (shared with `rockshard simulate --rules` and the README's figures).
+RULES_FILE = REPO / "benchmarks" / "therock_impact_rules.toml"
 # A variant: changes to CI workflows and their scripts rebuild nothing (they change how the
 # pipeline runs, not what a stage builds).
 CI_AS_NONE = (".github/", "build_tools/github_actions/")
@@ -58,7 +43,8 @@ def load(therock: Path) -> tuple[Topology, list[dict[str, Any]], ImpactRules, tu
     submodules = parse_gitmodules((therock / "gitmodules").read_text(encoding="utf-8"))
     descriptors = [p.relative_to(therock).as_posix() for p in therock.rglob("artifact*.toml")]
     locations, _unknown = descriptor_locations(topology, descriptors)
-    rules = parse_rules(RULES, "impact_history.RULES", topology).extended(
+    text = RULES_FILE.read_text(encoding="utf-8")
+    rules = parse_rules(text, RULES_FILE.relative_to(REPO).as_posix(), topology).extended(
         folders=folder_groups(topology, locations)
     )
     lines = (therock / "history" / "commits.jsonl").read_text(encoding="utf-8").splitlines()

@@ -8,7 +8,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_THEROCK = REPO.parent / "shared" / "therock"
-pytest_plugins = ["tests.s3_server"]
+pytest_plugins = ["tests.s3_server", "tests.github_server"]
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,11 @@
-"""PyGithub against a local HTTP server on 127.0.0.1 serving recorded GitHub API responses."""
+"""PyGithub against a local HTTP server on 127.0.0.1 serving recorded GitHub API responses
+(tests/github_server.py)."""
 
 from __future__ import annotations
 
 import json
-import re
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,100 +13,9 @@ from action_lib.errors import OperationError
 from action_lib.github_api import GitHubClient
 from action_lib.jobs.event import EventContext, affected_stages_for_event
 from action_lib.topology import Topology, load_topology
+from tests.github_server import BAD_GATEWAY, FILES, PULL, FakeGitHub, rate_limited
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "github"
 REPO = Path(__file__).resolve().parent.parent
-PULL = json.loads((FIXTURES / "pull_42.json").read_text())
-FILES = json.loads((FIXTURES / "pull_42_files.json").read_text())
-COMPARE = json.loads((FIXTURES / "compare.json").read_text())
-
-Reply = tuple[int, dict[str, str], Any]
-
-
-@dataclass
-class FakeGitHub:
-    """Serves /repos/rockshard/demo/...; a fault replies, once, to the first request whose
-    path and query its regular expression matches."""
-
-    url: str = ""
-    pull: dict[str, Any] = field(default_factory=lambda: dict(PULL))
-    faults: list[tuple[str, Reply]] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-    always: Reply | None = None
-
-    def reply(self, raw_path: str) -> Reply:
-        split = urlsplit(raw_path)
-        self.requests.append(raw_path)
-        if self.always is not None:
-            return self.always
-        for n, (key, fault) in enumerate(self.faults):
-            if re.search(key, raw_path):
-                del self.faults[n]
-                return fault
-        query = parse_qs(split.query)
-        base = "/repos/rockshard/demo"
-        if split.path == f"{base}/pulls/42":
-            return 200, {}, self.pull
-        if split.path == f"{base}/pulls/42/files":
-            per_page = int(query.get("per_page", ["30"])[0])
-            page = int(query.get("page", ["1"])[0])
-            pages = (len(FILES) + per_page - 1) // per_page
-            links = []
-            if page < pages:
-                links.append(
-                    f'<{self.url}{split.path}?per_page={per_page}&page={page + 1}>; rel="next"'
-                )
-                links.append(
-                    f'<{self.url}{split.path}?per_page={per_page}&page={pages}>; rel="last"'
-                )
-            headers = {"Link": ", ".join(links)} if links else {}
-            return 200, headers, FILES[(page - 1) * per_page : page * per_page]
-        if split.path.startswith(f"{base}/compare/"):
-            return 200, {}, COMPARE
-        return 404, {}, {"message": "Not Found"}
-
-
-def rate_limited(reset_in: float) -> Reply:
-    headers = {
-        "X-RateLimit-Limit": "60",
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": str(int(time.time() + reset_in)),
-    }
-    return 403, headers, {"message": "API rate limit exceeded for 127.0.0.1."}
-
-
-BAD_GATEWAY: Reply = (502, {}, {"message": "Server Error"})
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, headers, body = fake.reply(self.path)
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def client(fake: FakeGitHub, retries: int = 3) -> GitHubClient:

@@ -8,6 +8,7 @@ own, in its own build directory, receiving nothing from upstream but artifacts f
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -15,14 +16,16 @@ import shutil
 import subprocess
 import sys
 import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from action_lib.cli.main import main
 from action_lib.families import expand_families
-from action_lib.topology import load_topology
-from action_lib.topology.model import Topology
+from action_lib.topology import load_topology, queries
+from action_lib.topology.model import Conditions, Topology
 from tests.replay_helpers import (
     ARCHIVE,
     REPO,
@@ -354,3 +357,116 @@ def test_replay_with_the_s3_store(
         if name.endswith((".sha256sum", ".json")):
             assert body == (local / name).read_bytes(), name
     assert tree(run.dist) == tree(linux_replay.dist)
+
+
+# --- the run report of the replay (issue 15) -----------------------------------------------
+
+
+def _act_step_seconds(log: Path) -> dict[tuple[str, str, str], float]:
+    """(job id, stage, family) -> the seconds act itself measured for the job's top-level
+    steps (``executionTime``, nanoseconds), read here from act's log."""
+    out: dict[tuple[str, str, str], float] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        ids = entry.get("stepID") if isinstance(entry, dict) else None
+        if not isinstance(ids, list) or len(ids) != 1 or "executionTime" not in entry:
+            continue
+        matrix = entry.get("matrix") or {}
+        key = (entry["jobID"], matrix.get("stage", ""), matrix.get("family", ""))
+        out[key] = out.get(key, 0.0) + entry["executionTime"] / 1e9
+    return out
+
+
+@pytest.fixture(scope="module")
+def replay_report(linux_replay: ReplayRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``rockshard report --format json`` of the replay's run record."""
+    out = tmp_path_factory.mktemp("replay-report") / "report.json"
+    done = rockshard(
+        "report",
+        "--run-file",
+        linux_replay.workdir,
+        "--topology",
+        REPO / "BUILD_TOPOLOGY.toml",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out.write_text(done.stdout, encoding="utf-8")
+    return out
+
+
+def test_replay_writes_its_report_beside_the_product(linux_replay: ReplayRun) -> None:
+    page = linux_replay.workdir / "product" / "report.html"
+    assert f"report:    {page}" in linux_replay.output
+    root = ET.fromstring(page.read_text(encoding="utf-8").removeprefix("<!DOCTYPE html>\n"))
+    svg = "{http://www.w3.org/2000/svg}"
+    timeline = next(root.iter(f"{svg}svg"))
+    bars = [r for r in timeline.iter(f"{svg}rect") if "job" in r.get("class", "").split()]
+    assert len(bars) == len(linux_replay.jobs)
+    assert not any(e.tag.endswith("script") for e in root.iter())
+
+
+def test_report_of_the_replay(
+    linux_replay: ReplayRun, replay_report: Path, topology: Topology
+) -> None:
+    data = json.loads(replay_report.read_text(encoding="utf-8"))
+    stage_jobs = [j for j in data["jobs"] if j["stage"]]
+    # every stage job appears once
+    ran = [(j["stage"], j["family"]) for j in stage_jobs]
+    assert len(ran) == len(set(ran)) and set(ran) == expected_jobs(topology, PLATFORM, FAMILIES)
+    assert data["missing"] == [] and data["duplicates"] == [] and data["running"] == []
+    # each job's phases add up to its time; its steps to what act itself measured of them
+    act_steps = _act_step_seconds(linux_replay.workdir / "act.log")
+    run = json.loads((linux_replay.workdir / "run.json").read_text(encoding="utf-8"))
+    for job, record in zip(
+        data["jobs"], sorted(run["jobs"], key=lambda j: j["started"]), strict=True
+    ):
+        phases = sum(v for k, v in job["phases"].items() if k != "queue")
+        assert phases == pytest.approx(job["seconds"], abs=0.01), job
+        assert job["name"] == record["name"]
+        key = (
+            record["job_id"],
+            record["matrix"].get("stage", ""),
+            record["matrix"].get("family", ""),
+        )
+        ours = sum(
+            datetime.fromisoformat(s["completed"].replace("Z", "+00:00")).timestamp()
+            - datetime.fromisoformat(s["started"].replace("Z", "+00:00")).timestamp()
+            for s in record["steps"]
+            if s["name"] not in ("Set up job", "Complete job")
+        )
+        assert abs(ours - act_steps[key]) < 1.0, (key, ours, act_steps[key])
+    assert abs(data["wall_seconds"] - data["run"]["measured_seconds"]) < 1.0
+    assert sum(j["seconds"] for j in data["jobs"]) == pytest.approx(
+        data["runner_seconds"], abs=0.01
+    )
+    # the critical path is a path of the stage DAG
+    upstream = queries.stage_graph(topology, Conditions(PLATFORM))
+    by_label = {f"{j['stage']} {j['family']}".strip(): j for j in stage_jobs}
+    path = [by_label[label] for label in data["critical_path"]["jobs"]]
+    assert path and path[0]["stage"] == "foundation"
+    for before, after in itertools.pairwise(path):
+        assert before["stage"] in upstream[after["stage"]]
+        assert before["family"] in ("", after["family"]) or not after["family"]
+        assert before["end"] <= after["start"]
+
+
+def test_simulating_the_replay_gives_its_wall_time(
+    replay_report: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(replay_report.read_text(encoding="utf-8"))
+    jobs = data["jobs"]
+    peak = max(sum(1 for o in jobs if o["start"] <= j["start"] < o["end"]) for j in jobs)
+    argv = ["simulate", "--topology", str(REPO / "BUILD_TOPOLOGY.toml"), "--platform", PLATFORM]
+    argv += ["--amdgpu-families", ",".join(FAMILIES), "--timings", str(replay_report)]
+    argv += ["--runners", str(peak), "--job-overhead", "0", "--format", "json"]
+    assert main(argv) == 0
+    simulated = json.loads(capsys.readouterr().out)["one_commit"]["waves"]["wall_seconds"]
+    measured = data["wall_seconds"]
+    # the same jobs in a row (setup, each wave's slowest, assemble); what the replay took more
+    # is each job's start latency: at most the slowest one, per job in the row
+    in_a_row = len(data["waves"]) + 2
+    assert -0.01 <= measured - simulated <= in_a_row * data["overhead_seconds"]["max"] + 0.01

@@ -23,6 +23,8 @@ REGISTRARS: list[str] = [
     "action_lib.cli.stage_cmd",
     "action_lib.cli.pipeline_cmd",
     "action_lib.cli.replay_cmd",
+    "action_lib.cli.report_cmd",
+    "action_lib.cli.simulate_cmd",
 ]
 
 

@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from action_lib.cli.output import table
+from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_FAILURE, EXIT_OK
-from action_lib.jobs.replay import JobRun, remove_act_dirs, replay_workflow
+from action_lib.jobs.replay import JobRun, remove_act_dirs, replay_workflow, run_record
 from action_lib.jobs.stage_artifacts import shard_record_name
+from action_lib.report.analysis import analyze_run
+from action_lib.report.html import report_html
+from action_lib.report.render import path_text
 from action_lib.settings import environment
 from action_lib.stores.base import open_store
-from action_lib.topology.model import PLATFORMS
+from action_lib.topology import load_topology
+from action_lib.topology.model import PLATFORMS, Conditions
 
 DEFAULT_FAMILIES = {"linux": "gfx110X-all,gfx94X-dcgpu", "windows": "gfx110X-all,gfx1151"}
 
@@ -82,7 +87,16 @@ def _replay(args: argparse.Namespace) -> int:
     sys.stdout.write(f"\nartifacts: {store.location(run)}\n")
     if replay.product:
         sys.stdout.write(f"product:   {replay.product}\n")
-    sys.stdout.write(f"act log:   {replay.log}\ntotal:     {replay.seconds:.0f} s\n")
+    record = run_record(replay, f"replay {run_id} ({workflow.as_posix()})", args.platform)
+    run_file = workdir / "run.json"
+    write_atomic(run_file, record.dumps())
+    topology = load_topology(repo / "BUILD_TOPOLOGY.toml")
+    report = analyze_run(record, topology, Conditions(args.platform))
+    page = workdir / "product" / "report.html"
+    write_atomic(page, report_html(report))
+    sys.stdout.write(f"act log:   {replay.log}\nrun:       {run_file}\n")
+    sys.stdout.write(f"critical:  {path_text(report)}\n")
+    sys.stdout.write(f"report:    {page}\ntotal:     {replay.seconds:.0f} s\n")
     if not replay.succeeded:
         sys.stderr.write(
             f"rockshard: the replay failed (act exit status {replay.status}); see {replay.log}\n"

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from action_lib.errors import OperationError
+from action_lib.errors import InputError, OperationError
 from action_lib.impact.analyze import Change
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -59,6 +59,25 @@ def file_changes(
     return out
 
 
+def _headers(exc: GithubException) -> Mapping[str, Any]:
+    return {k.lower(): v for k, v in (exc.headers or {}).items()}
+
+
+def _message(exc: GithubException) -> str:
+    return str(exc.message or (exc.data.get("message") if isinstance(exc.data, dict) else ""))
+
+
+def _rate_limited(exc: GithubException) -> bool:
+    """A 429, or a 403 that says it is a rate limit (primary or secondary)."""
+    return exc.status == 429 or (
+        exc.status == 403
+        and (
+            "rate limit" in _message(exc).lower()
+            or str(_headers(exc).get("x-ratelimit-remaining", "")) == "0"
+        )
+    )
+
+
 class GitHubClient:
     """A small, retrying reader of GitHub's REST API (PyGithub underneath)."""
 
@@ -73,6 +92,7 @@ class GitHubClient:
         timeout: int = 30,
         seconds_between_requests: float | None = 0.25,
         sleep: Callable[[float], None] = time.sleep,
+        per_page: int = 100,
     ) -> None:
         self.retries = retries
         self.backoff = backoff
@@ -81,13 +101,18 @@ class GitHubClient:
         self._github = Github(
             auth=Auth.Token(token) if token else None,
             base_url=base_url.rstrip("/"),
-            per_page=100,
+            per_page=per_page,
             timeout=timeout,
             retry=None,  # retried here, where a rate limit's wait can be bounded
             seconds_between_requests=seconds_between_requests,
             seconds_between_writes=None,
             lazy=True,  # no request for an object until one of its fields is read
         )
+
+    @property
+    def api(self) -> Github:
+        """The PyGithub client underneath (requests go through :meth:`call`)."""
+        return self._github
 
     def close(self) -> None:
         """Close the HTTP connections."""
@@ -100,19 +125,12 @@ class GitHubClient:
             return backoff, f"connection failed: {exc}"
         if not isinstance(exc, GithubException):
             return None, str(exc)
-        headers: Mapping[str, Any] = {k.lower(): v for k, v in (exc.headers or {}).items()}
-        message = exc.message or (exc.data.get("message") if isinstance(exc.data, dict) else "")
+        headers = _headers(exc)
+        message = _message(exc)
         text = f"HTTP {exc.status}" + (f": {message}" if message else "")
         if exc.status in (500, 502, 503, 504):
             return backoff, text
-        limited = exc.status == 429 or (
-            exc.status == 403
-            and (
-                "rate limit" in str(message).lower()
-                or str(headers.get("x-ratelimit-remaining", "")) == "0"
-            )
-        )
-        if not limited:
+        if not _rate_limited(exc):
             return None, text
         wait = backoff
         if "retry-after" in headers:
@@ -125,13 +143,25 @@ class GitHubClient:
             return None, f"{text} (the limit resets in {wait:.0f} s)"
         return wait, text
 
-    def _call(self, what: str, fn: Callable[[], T]) -> T:
+    def call(
+        self, what: str, fn: Callable[[], T], refused: Callable[[int], str] | None = None
+    ) -> T:
+        """``fn()``, retried; a failure raises OperationError. With ``refused``, a 401, 403
+        (not a rate limit) or 404 raises InputError with ``refused(status)`` instead."""
         attempt = 0
         while True:
             try:
                 return fn()
             except (GithubException, requests.RequestException) as exc:
                 delay, text = self._delay(exc, attempt)
+                if (
+                    refused is not None
+                    and delay is None
+                    and isinstance(exc, GithubException)
+                    and exc.status in (401, 403, 404)
+                    and not _rate_limited(exc)
+                ):
+                    raise InputError(f"GitHub API: {refused(exc.status)} ({text})") from None
                 if delay is None or attempt >= self.retries:
                     tries = f" after {attempt + 1} attempts" if attempt else ""
                     raise OperationError(f"GitHub API: {what} failed{tries}: {text}") from None
@@ -151,7 +181,7 @@ class GitHubClient:
                 listed += 1
             return changes, listed, int(pull.changed_files)
 
-        changes, listed, total = self._call(f"listing the files of {origin}", load)
+        changes, listed, total = self.call(f"listing the files of {origin}", load)
         complete = listed >= total
         note = ""
         if not complete:
@@ -172,7 +202,7 @@ class GitHubClient:
                 changes += file_changes(f.filename, f.status, f.patch, f.previous_filename)
             return changes, len(files)
 
-        changes, count = self._call(f"comparing {base}...{head} in {repository}", load)
+        changes, count = self.call(f"comparing {base}...{head} in {repository}", load)
         complete = count < COMPARE_FILES_LIMIT
         note = (
             "" if complete else f"GitHub lists at most {COMPARE_FILES_LIMIT} files of a comparison"

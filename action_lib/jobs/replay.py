@@ -16,11 +16,24 @@ from pathlib import Path
 
 from action_lib.edges import proc
 from action_lib.errors import InputError, OperationError
+from action_lib.pipeline.workflow import REPORT_VARIABLE
+from action_lib.report.model import JobRecord, RunRecord, StepRecord
 from action_lib.settings import environment
 
 RUNNER_LABELS = ("ubuntu-latest", "windows-latest")
 _PRODUCT = re.compile(r"product: (\d+) files from (\d+) stage dirs in (\S+)")
 _ACT_DIR = re.compile(r"(/[^\s\"']*/act/[0-9a-f]{16})/")
+_MATRIX_SUFFIX = re.compile(r"[- ]+\d+\s*$")  # act names a matrix job "NAME-<index>"
+
+
+@dataclass
+class StepRun:
+    """One top-level step of a replayed job."""
+
+    name: str
+    started: float
+    ended: float | None = None
+    result: str = ""
 
 
 @dataclass
@@ -33,11 +46,29 @@ class JobRun:
     result: str = ""
     started: float = 0.0
     ended: float = 0.0
+    steps: list[StepRun] = field(default_factory=list)
+    open_steps: dict[str, StepRun] = field(default_factory=dict, repr=False)
+    closed_steps: set[str] = field(default_factory=set, repr=False)
 
     @property
     def seconds(self) -> float:
         """Wall time from its first to its last log line."""
         return max(0.0, self.ended - self.started)
+
+    def record(self) -> JobRecord:
+        """The job as a run report reads it."""
+        name = self.name.split("/", 1)[-1].strip()
+        if self.matrix:
+            name = _MATRIX_SUFFIX.sub("", name)
+        return JobRecord(
+            name=name or self.job_id,
+            started=self.started,
+            completed=self.ended if self.result else None,
+            conclusion=self.result,
+            steps=tuple(StepRecord(s.name, s.started, s.ended, s.result) for s in self.steps),
+            job_id=self.job_id,
+            matrix=dict(self.matrix),
+        )
 
 
 @dataclass
@@ -50,6 +81,7 @@ class Replay:
     log: Path | None = None
     act_dirs: set[str] = field(default_factory=set)  # act's per-job host work dirs
     seconds: float = 0.0
+    launched: float = 0.0  # when act was started (epoch seconds)
 
     @property
     def succeeded(self) -> bool:
@@ -64,14 +96,39 @@ def _stamp(text: str) -> float:
         return 0.0
 
 
+def _step(job: JobRun, entry: dict[str, object], moment: float) -> None:
+    """Open a top-level step at its first line, close it at its result line."""
+    ids = entry.get("stepID") or entry.get("stepid")
+    if not isinstance(ids, list) or len(ids) != 1:
+        return  # not a step, or a step inside a composite action
+    stage = str(entry.get("stage") or "")
+    name = str(entry.get("step") or ids[0])
+    key = f"{stage}|{ids[0]}"
+    if key in job.closed_steps:
+        return  # a composite action's outputs, logged after its result
+    step = job.open_steps.get(key)
+    if step is None:
+        step = job.open_steps[key] = StepRun(
+            f"{stage} {name}" if stage in ("Pre", "Post") else name, moment
+        )
+        job.steps.append(step)
+    if entry.get("stepResult"):
+        step.ended = moment
+        step.result = str(entry["stepResult"])
+        del job.open_steps[key]
+        job.closed_steps.add(key)
+
+
 class ActLog:
-    """Reads an ``act --json`` log line by line: the jobs in start order, and the product path."""
+    """Reads an ``act --json`` log line by line: the jobs in start order with their top-level
+    steps, and the product path. Times are when each line arrived (``now``), which is finer
+    than act's own whole-second stamps; without ``now``, act's stamps."""
 
     def __init__(self) -> None:
         self.replay = Replay(status=0)
         self._jobs: dict[str, JobRun] = {}
 
-    def feed(self, line: str) -> JobRun | None:
+    def feed(self, line: str, now: float | None = None) -> JobRun | None:
         """Take one log line; returns the job it finished, if it finished one."""
         try:
             entry = json.loads(line)
@@ -81,13 +138,14 @@ class ActLog:
             return None
         matrix = {str(k): str(v) for k, v in (entry.get("matrix") or {}).items()}
         key = f"{entry['jobID']}|{json.dumps(matrix, sort_keys=True)}"
-        moment = _stamp(str(entry.get("time", "")))
+        moment = now if now is not None else _stamp(str(entry.get("time", "")))
         job = self._jobs.get(key)
         if job is None:
             name = str(entry.get("job", "")).strip()
             job = self._jobs[key] = JobRun(name, str(entry["jobID"]), matrix, started=moment)
             self.replay.jobs.append(job)
         job.ended = max(job.ended, moment)
+        _step(job, entry, moment)
         self.replay.act_dirs.update(_ACT_DIR.findall(line))
         found = _PRODUCT.search(str(entry.get("msg", "")))
         if found:
@@ -109,6 +167,8 @@ def act_command(
     cmd = [act, "workflow_dispatch", "-W", str(workflow), "--json"]
     for label in RUNNER_LABELS:
         cmd += ["-P", f"{label}=-self-hosted"]
+    # the run report job reads GitHub's API: a replay writes its report itself
+    cmd += ["--var", f"{REPORT_VARIABLE}=false"]
     for key, value in sorted(inputs.items()):
         cmd += ["--input", f"{key}={value}"]
     for key, value in sorted(env.items()):
@@ -148,12 +208,13 @@ def replay_workflow(
     act_log = ActLog()
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
+    act_log.replay.launched = time.time()
     with log.open("w", encoding="utf-8") as stream:
 
         def on_line(line: str) -> None:
             stream.write(line + "\n")
             tail.append(line)
-            finished = act_log.feed(line)
+            finished = act_log.feed(line, time.time())
             if finished is not None and on_job is not None:
                 on_job(finished)
 
@@ -165,6 +226,19 @@ def replay_workflow(
     if not replay.jobs:
         raise OperationError(f"act ran no job (exit status {status}): {' | '.join(tail)}")
     return replay
+
+
+def run_record(replay: Replay, title: str, platform: str) -> RunRecord:
+    """What ``rockshard report`` needs of a replay: its jobs with their steps, start and end
+    times, conclusions and matrices; the replay's launch and its own measure of its length."""
+    return RunRecord(
+        source="replay",
+        title=title,
+        jobs=tuple(j.record() for j in replay.jobs),
+        created=replay.launched or None,
+        platform=platform,
+        measured_seconds=round(replay.seconds, 3),
+    )
 
 
 def remove_act_dirs(replay: Replay) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from action_lib.pipeline.config import DEFAULT_RUNNERS
 
+REPORT_VARIABLE = "ROCKSHARD_RUN_REPORT"  # a repository variable; "false" skips the report job
+
 
 @dataclass(frozen=True)
 class WorkflowOptions:
@@ -59,7 +61,15 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "        with:",
         "          sparse-checkout: ${{ matrix.sparse-checkout }}",
         *_install_step("      "),
+        # Sources and inbound artifacts are separate steps so that a run report can tell
+        # their times apart (GitHub's API times top-level steps only).
+        "      - name: Sources",
+        "        shell: bash",
+        "        run: >-",
+        '          "$ROCKSHARD_PYTHON" -m action_lib sources fetch --stage "${{ matrix.stage }}"',
+        f"          --topology {opts.topology} --platform {opts.platform} --depth 1 --no-sparse",
         "      - id: setup",
+        "        name: Fetch inbound artifacts",
         "        uses: ./actions/setup-stage",
         "        with:",
         "          stage: ${{ matrix.stage }}",
@@ -68,6 +78,7 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "          store: ${{ env.ROCKSHARD_STORE }}",
         f"          topology: {opts.topology}",
         f"          dialect: {opts.dialect}",
+        '          fetch-sources: "false"',
         "      - name: Configure",
         "        shell: bash",
         "        run: |",
@@ -76,7 +87,8 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "      - name: Build stage-${{ matrix.stage }}",
         "        shell: bash",
         '        run: cmake --build "${{ steps.setup.outputs.build-dir }}" --target "stage-${{ matrix.stage }}"',
-        "      - uses: ./actions/push-stage-artifacts",
+        "      - name: Push stage artifacts",
+        "        uses: ./actions/push-stage-artifacts",
         "        with:",
         "          stage: ${{ matrix.stage }}",
         "          amdgpu-family: ${{ matrix.family }}",
@@ -87,6 +99,40 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "",
     ]
     return lines
+
+
+def _report_job(opts: WorkflowOptions, runner: str, waves: range) -> list[str]:
+    """The last job: the run's report in its summary and as a page among the run's artifacts,
+    even when a stage failed. ``rockshard replay`` skips it (``--var
+    ROCKSHARD_RUN_REPORT=false``): under act there is no API to read the run from, and act
+    would clone upload-artifact; the replay writes the report itself."""
+    needs = ", ".join(["setup", *(f"wave-{k}" for k in waves), "assemble"])
+    return [
+        "  report:",
+        f"    needs: [{needs}]",
+        f"    if: ${{{{ always() && vars.{REPORT_VARIABLE} != 'false' }}}}",
+        f"    runs-on: {runner}",
+        "    steps:",
+        "      - uses: actions/checkout@v5",
+        *_install_step("      "),
+        "      - name: Run report",
+        "        continue-on-error: true",
+        "        shell: bash",
+        "        env:",
+        "          GITHUB_TOKEN: ${{ github.token }}",
+        "        run: >-",
+        '          "$ROCKSHARD_PYTHON" -m action_lib report --github-run --summary',
+        f"          --topology {opts.topology} --platform {opts.platform}",
+        '          --html "$RUNNER_TEMP/rockshard-report.html"',
+        "      - name: Upload the run report",
+        "        if: ${{ always() && !env.ACT }}",
+        "        continue-on-error: true",
+        "        uses: actions/upload-artifact@v6",
+        "        with:",
+        "          name: rockshard-report-${{ github.run_attempt }}",
+        "          path: ${{ runner.temp }}/rockshard-report.html",
+        "          if-no-files-found: ignore",
+    ]
 
 
 def generate_workflow(opts: WorkflowOptions) -> str:
@@ -116,6 +162,7 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "permissions:",
         "  contents: read",
         "  pull-requests: read",
+        "  actions: read  # the run report reads this run's jobs",
         "",
         "env:",
         "  ROCKSHARD_STORE: ${{ inputs.store || vars.ROCKSHARD_STORE || '' }}",
@@ -163,4 +210,5 @@ def generate_workflow(opts: WorkflowOptions) -> str:
             '          --output-dir "${ROCKSHARD_PRODUCT_DIR:-$RUNNER_TEMP/product}"',
         ]
     )
+    lines.extend(["", *_report_job(opts, runner, waves)])
     return "\n".join(lines) + "\n"
