@@ -97,7 +97,7 @@ def reference_features(
     if aliases is None:
         aliases = reference_aliases(raw, subprojects, mappings)
     artifact = aliases.get(name.lower())
-    return {feature_of(raw, artifact)} if artifact in enabled else set()
+    return {feature_of(raw, artifact)} if artifact is not None and artifact in enabled else set()
 
 
 def every_project_name(

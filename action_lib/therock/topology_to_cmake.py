@@ -22,6 +22,7 @@ from typing import TextIO
 
 from action_lib.cmakegen import common
 from action_lib.cmakegen import therock as dialect
+from action_lib.cmakegen.dialects import THEROCK
 from action_lib.therock.build_topology import BuildTopology
 from action_lib.topology.model import Topology
 
@@ -38,7 +39,7 @@ def _write(part: Section, topology: BuildTopology | Topology, f: TextIO) -> None
 
 def write_cmake_header(f: TextIO, source: str = "BUILD_TOPOLOGY.toml") -> None:
     """The "generated, do not edit" banner, naming ``source``."""
-    f.write("\n".join(common.header(source, common.THEROCK)) + "\n")
+    f.write("\n".join(common.header(source, THEROCK)) + "\n")
 
 
 def generate_validation_metadata(topology: BuildTopology | Topology, f: TextIO) -> None:
