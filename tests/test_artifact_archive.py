@@ -106,9 +106,12 @@ def test_gnu_tar_reads_it_and_round_trip(tmp_path: Path) -> None:
     with archive.open("rb") as raw:
         extract(raw, "zstd", SafeRoot(mine), "dirs", "blas_lib_generic", archive.name)
     assert tree(gnu) == tree(art)
-    assert tree(mine / "blas_lib_generic") == tree(art)
-    assert os.stat(mine / "blas_lib_generic" / STAGE / "bin" / "tool").st_mode & 0o777 == 0o750
-    a = mine / "blas_lib_generic" / STAGE / "lib"
+    assert tree(mine / "artifacts" / "blas_lib_generic") == tree(art)
+    assert (
+        os.stat(mine / "artifacts" / "blas_lib_generic" / STAGE / "bin" / "tool").st_mode & 0o777
+        == 0o750
+    )
+    a = mine / "artifacts" / "blas_lib_generic" / STAGE / "lib"
     assert os.stat(a / "libblas.so.1").st_ino == os.stat(a / "libblas.so.1.0").st_ino
 
 
@@ -135,7 +138,7 @@ def test_xz_on_request(tmp_path: Path) -> None:
         assert tar.getnames()[0] == "artifact_manifest.txt"
     with archive.open("rb") as raw:
         extract(raw, "xz", SafeRoot(tmp_path / "out"), "dirs", "s", archive.name)
-    assert tree(tmp_path / "out" / "s") == tree(art)
+    assert tree(tmp_path / "out" / "artifacts" / "s") == tree(art)
 
 
 def test_paths_outside_the_manifest_prefixes_are_refused(tmp_path: Path) -> None:

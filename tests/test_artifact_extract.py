@@ -200,7 +200,13 @@ def test_members_must_match_the_index(sandbox: tuple[Path, Path], tmp_path: Path
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        ("dirs", {"x_lib_generic/artifact_manifest.txt", "x_lib_generic/stage/sub/f"}),
+        (
+            "dirs",
+            {
+                "artifacts/x_lib_generic/artifact_manifest.txt",
+                "artifacts/x_lib_generic/stage/sub/f",
+            },
+        ),
         ("bootstrap", {"stage/sub/f"}),
         ("flatten", {"sub/f"}),
     ],

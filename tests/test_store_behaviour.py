@@ -112,6 +112,40 @@ def test_round_trip_push_fetch_bootstrap(
     assert (lib / "gfx942" / "blas.hsaco").is_file()
 
 
+def test_plain_fetch_is_therocks_layout_that_push_reads_back(
+    cli: Callable[..., tuple[int, str, str]],
+    make_store: Callable[..., Store],
+    repo_root: Path,
+    tmp_path: Path,
+) -> None:
+    """Without --bootstrap or --flatten: OUTPUT/artifacts/<archive stem>/, as TheRock's
+    artifact_manager.py fetch, which is what push --build-dir OUTPUT reads back."""
+    topology = load_topology(repo_root / "BUILD_TOPOLOGY.toml")
+    build = tmp_path / "build"
+    produced = build_stage(build, topology, "foundation")
+    assert cli("push", "--stage", "foundation", "--build-dir", str(build))[0] == 0
+    out = tmp_path / "plain"
+    fetch = ("fetch", "--stage", "compiler-runtime", "--output-dir", str(out))
+    status, _, err = cli(*fetch)
+    assert status == 0, err
+    stems = sorted(p.name for p in (build / "artifacts").iterdir() if p.is_dir())
+    assert sorted(p.name for p in out.iterdir()) == ["artifacts"]
+    assert sorted(p.name for p in (out / "artifacts").iterdir()) == stems
+    for stem in stems:
+        assert tree(out / "artifacts" / stem) == tree(build / "artifacts" / stem), stem
+    stale = out / "artifacts" / stems[0] / "stale.txt"
+    stale.write_text("left from an earlier fetch", encoding="utf-8")
+    assert cli(*fetch)[0] == 0
+    assert not stale.exists()  # a fetched archive replaces its directory
+    assert cli("push", "--stage", "foundation", "--build-dir", str(out), run_id="8")[0] == 0
+    store = make_store()
+    first, again = store.listing("7-linux"), store.listing("8-linux")
+    assert sorted(again) == sorted(first) and len(produced) == 3
+    for name in again:
+        if name.endswith(".sha256sum"):
+            assert store.read_text("8-linux", name) == store.read_text("7-linux", name), name
+
+
 def test_push_lists_every_missing_artifact(
     cli: Callable[..., tuple[int, str, str]], repo_root: Path, tmp_path: Path
 ) -> None:

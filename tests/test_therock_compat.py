@@ -250,7 +250,7 @@ def test_stage_features_match_configure_stage(
     platform: str,
 ) -> None:
     for stage in tr.build_stages:
-        features = therock.get_stage_features(tr, stage, platform, "x86_64")
+        features = therock.get_stage_features(tr, stage, platform, processor_name="x86_64")
         assert sorted(features) == raw_features(raw_tr, stage, platform, "x86_64")
         argv = [
             "configure-stage",
@@ -264,7 +264,7 @@ def test_stage_features_match_configure_stage(
         assert main([*argv, "--processor", "x86_64", "--format", "json"]) == 0
         assert json.loads(capsys.readouterr().out)["features"] == sorted(features)
     with_flag = therock.get_stage_features(
-        tr.topology, "compiler-runtime", "windows", None, {"HSA_WINDOWS_SHARED_RUNTIME"}
+        tr.topology, "compiler-runtime", "windows", {"HSA_WINDOWS_SHARED_RUNTIME"}
     )
     assert "CORE_RUNTIME" in with_flag
     assert "CORE_RUNTIME" not in therock.get_stage_features(tr, "compiler-runtime", "windows")

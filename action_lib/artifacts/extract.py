@@ -4,7 +4,9 @@ Nothing is ever written outside the output directory: absolute paths, ``..``, li
 outside, writes through a symlink (in the archive or already on disk) that leads outside, and
 special files are all refused. Three layouts:
 
-- ``dirs``: each archive into ``{out}/{name}_{component}_{target}/`` (manifest kept);
+- ``dirs``: each archive into ``{out}/artifacts/{name}_{component}_{target}/`` (manifest kept,
+  what was there before removed): TheRock's ``artifact_manager.py fetch`` layout, the one
+  ``push --build-dir {out}`` reads back;
 - ``bootstrap``: paths as they are, relative to a build dir (``{out}/math-libs/x/stage/...``);
 - ``flatten``: each file relative to its manifest prefix (``{out}/lib/...``).
 """
@@ -42,6 +44,7 @@ from action_lib.errors import OperationError
 
 Layout = Literal["dirs", "bootstrap", "flatten"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+DIRS_ROOT = "artifacts"  # the dirs layout: {out}/artifacts/{archive stem}/, as TheRock
 MAX_MANIFEST = 1 << 20
 MAX_REPORTED = 10
 _WINDOWS = sys.platform == "win32"
@@ -85,9 +88,9 @@ def destination(
 ) -> str | None:
     """Where member ``path`` goes, relative to the output dir; None when it is not extracted."""
     if path == MANIFEST:
-        return f"{stem}/{MANIFEST}" if layout == "dirs" else None
+        return f"{DIRS_ROOT}/{stem}/{MANIFEST}" if layout == "dirs" else None
     if layout == "dirs":
-        return f"{stem}/{path}"
+        return f"{DIRS_ROOT}/{stem}/{path}"
     best = ""
     for prefix in manifest:
         if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > len(best):
@@ -201,6 +204,19 @@ class SafeRoot:
             raise UnsafeArchiveError(f"{where}: '{rel}' would replace a directory")
         full.unlink()
         return full
+
+    def replace_dir(self, rel: str, where: str) -> None:
+        """Make ``rel`` a new, empty directory: what was there (never followed) is removed."""
+        self.ensure_dir(rel.rpartition("/")[0], where)
+        full = self.full(rel)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISDIR(full.lstat().st_mode):
+                shutil.rmtree(full)
+            else:
+                full.unlink()
+        with self.lock:
+            self.verified = {v for v in self.verified if v != rel and not v.startswith(rel + "/")}
+        self.ensure_dir(rel, where)
 
     def add_link(self, rel: str, target: str) -> Path:
         """Create symlink ``rel`` -> ``target`` (checked); a new link can change where earlier
@@ -337,8 +353,9 @@ class _Extractor:
         if on_manifest is not None:
             on_manifest(manifest)
         if self.layout == "dirs":
-            self.root.ensure_dir(self.stem, self.archive)
-            self.root.clear(f"{self.stem}/{MANIFEST}", self.archive).write_bytes(text)
+            home = f"{DIRS_ROOT}/{self.stem}"
+            self.root.replace_dir(home, self.archive)  # nothing stale is pushed back later
+            self.root.clear(f"{home}/{MANIFEST}", self.archive).write_bytes(text)
         while (member := read_member(self.tar.read, self.archive)) is not None:
             self.one(member, manifest)
         if self.expected is not None and next(self.expected, None) is not None:

@@ -87,6 +87,43 @@ def split_families(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in out if p))
 
 
+def feature_args(
+    features: Sequence[str],
+    *,
+    dialect: str = "therock",
+    amdgpu_families: Sequence[str] = (),
+    dist_amdgpu_families: Sequence[str] = (),
+    defines: Sequence[tuple[str, str]] = (),
+    comment: str | None = None,
+) -> list[str]:
+    """The ``-D`` arguments enabling ``features`` (in the order given), one argument each (no
+    shell quoting): families, the extra ``defines`` (``NAME``, value) under the dialect's
+    prefix, ``ENABLE_ALL=OFF``, then ``ENABLE_<F>=ON`` for each feature.
+
+    With ``comment`` (what is configured, e.g. ``math-libs``), ``# ...`` lines and blank lines
+    explain each part, as TheRock's ``configure_stage.py --comments`` prints them.
+    """
+    p = prefix_of(dialect)
+    args: list[str] = [f"# CMake arguments for {comment}", ""] if comment else []
+    if amdgpu_families:
+        args.append(f"-D{p}_AMDGPU_FAMILIES={';'.join(amdgpu_families)}")
+    if dist_amdgpu_families:
+        args.append(f"-D{p}_DIST_AMDGPU_FAMILIES={';'.join(dist_amdgpu_families)}")
+    args.extend(f"-D{p}_{name}={value}" for name, value in defines)
+    if comment:
+        args += ["", "# Disable all features by default"]
+    args.append(f"-D{p}_ENABLE_ALL=OFF")
+    if comment:
+        args += ["", f"# Enable features for {comment}"]
+    args.extend(f"-D{p}_ENABLE_{feature}=ON" for feature in features)
+    return args
+
+
+def is_argument(line: str) -> bool:
+    """False for the comment and blank lines of :func:`feature_args`."""
+    return bool(line) and not line.startswith("#")
+
+
 def cmake_args(
     config: StageConfig,
     *,
@@ -94,17 +131,14 @@ def cmake_args(
     amdgpu_families: Sequence[str] = (),
     dist_amdgpu_families: Sequence[str] = (),
 ) -> list[str]:
-    """The ``-D`` arguments, one argument each (no shell quoting): families, ``ENABLE_ALL=OFF``,
-    then ``ENABLE_<F>=ON`` for every feature of the stage, sorted."""
-    p = prefix_of(dialect)
-    args: list[str] = []
-    if amdgpu_families:
-        args.append(f"-D{p}_AMDGPU_FAMILIES={';'.join(amdgpu_families)}")
-    if dist_amdgpu_families:
-        args.append(f"-D{p}_DIST_AMDGPU_FAMILIES={';'.join(dist_amdgpu_families)}")
-    args.append(f"-D{p}_ENABLE_ALL=OFF")
-    args.extend(f"-D{p}_ENABLE_{feature}=ON" for feature in config.features)
-    return args
+    """The ``-D`` arguments of a stage: families, ``ENABLE_ALL=OFF``, then ``ENABLE_<F>=ON``
+    for every feature of the stage, sorted (see :func:`feature_args`)."""
+    return feature_args(
+        config.features,
+        dialect=dialect,
+        amdgpu_families=amdgpu_families,
+        dist_amdgpu_families=dist_amdgpu_families,
+    )
 
 
 def python_requires(topology: Topology, stage: str) -> tuple[str, ...]:

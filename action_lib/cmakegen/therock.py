@@ -24,7 +24,8 @@ from action_lib.topology.model import Topology
 P = THEROCK.prefix
 
 
-def _metadata(topology: Topology) -> list[str]:
+def metadata_lines(topology: Topology) -> list[str]:
+    """The metadata section: artifacts, their groups, types, split databases, group members."""
     artifacts = sorted(topology.artifacts.values(), key=lambda a: a.name)
     lines = section("Topology metadata")
     lines += [
@@ -52,7 +53,14 @@ def _metadata(topology: Topology) -> list[str]:
     return lines
 
 
-def _targets(topology: Topology) -> list[str]:
+def feature_lines(topology: Topology) -> list[str]:
+    """The feature declarations section, each feature after the features it requires."""
+    lines = section("Feature declarations, each after the features it requires")
+    return lines + feature_declarations(topology, THEROCK)
+
+
+def artifact_target_lines(topology: Topology) -> list[str]:
+    """The targets section's banner and one ``artifact-<name>`` target per artifact."""
     lines = section("Artifact, artifact group and build stage targets")
     for name in sorted(topology.artifacts):
         lines += [
@@ -60,7 +68,12 @@ def _targets(topology: Topology) -> list[str]:
             f"  COMMENT {quote('Building artifact ' + name)}",
             ")",
         ]
-    lines.append("")
+    return [*lines, ""]
+
+
+def group_target_lines(topology: Topology) -> list[str]:
+    """One ``artifact-group-<group>`` target per group, depending on its artifacts."""
+    lines: list[str] = []
     members = topology.group_to_artifacts
     for group in sorted(topology.artifact_groups):
         lines += [
@@ -71,7 +84,12 @@ def _targets(topology: Topology) -> list[str]:
         if names:
             lines += ["  DEPENDS", *(f"    artifact-{n}" for n in names)]
         lines.append(")")
-    lines.append("")
+    return [*lines, ""]
+
+
+def stage_target_lines(topology: Topology) -> list[str]:
+    """One ``stage-<stage>`` target per stage, depending on its groups."""
+    lines: list[str] = []
     for stage in sorted(topology.build_stages.values(), key=lambda s: s.name):
         lines += [
             f"# Build stage {stage.name} ({stage.type})",
@@ -85,33 +103,44 @@ def _targets(topology: Topology) -> list[str]:
     return lines
 
 
-def _stages(topology: Topology) -> list[str]:
+def stage_variable_lines(topology: Topology) -> list[str]:
+    """``<P>_STAGE_<STAGE>_ARTIFACTS`` (produced) and ``_DEPS`` (exact inbound) per stage."""
     analysis = queries.analyze(topology, queries.ANYWHERE)
     lines = section("Build stages: produced artifacts (_ARTIFACTS) and inbound artifacts (_DEPS)")
     for stage in sorted(topology.build_stages):
         lines += set_list(f"{P}_STAGE_{upper_id(stage)}_ARTIFACTS", analysis.produced[stage])
         lines += set_list(f"{P}_STAGE_{upper_id(stage)}_DEPS", analysis.inbound[stage])
+    return lines
+
+
+def build_order_lines(topology: Topology) -> list[str]:
+    """The stages in build order, numbered in comments and as ``<P>_BUILD_ORDER``."""
     order = queries.build_order(topology)
-    lines += section("Build order: every stage after the stages it fetches from")
+    lines = section("Build order: every stage after the stages it fetches from")
     lines += [f"#   {n}. {stage}" for n, stage in enumerate(order, start=1)]
     lines.append("")
-    lines += set_list(f"{P}_BUILD_ORDER", order)
-    return lines
+    return lines + set_list(f"{P}_BUILD_ORDER", order)
+
+
+SECTIONS = (
+    metadata_lines,
+    feature_lines,
+    artifact_target_lines,
+    group_target_lines,
+    stage_target_lines,
+    stage_variable_lines,
+    build_order_lines,
+)
 
 
 def generate(topology: Topology, source: str) -> str:
     """The whole therock-dialect include for ``topology``; ``source`` names it in the header."""
     lines = header(source, THEROCK)
-    lines += _metadata(topology)
-    lines += section("Feature declarations, each after the features it requires")
-    lines += feature_declarations(topology, THEROCK)
-    lines += _targets(topology)
-    lines += _stages(topology)
+    for part in SECTIONS:
+        lines += part(topology)
     return render(lines)
 
 
 def feature_part(topology: Topology) -> str:
     """Only the feature declarations section (TheRock's ``generate_feature_declarations``)."""
-    lines = section("Feature declarations, each after the features it requires")
-    lines += feature_declarations(topology, THEROCK)
-    return render(lines)
+    return render(feature_lines(topology))

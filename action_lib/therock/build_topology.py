@@ -3,9 +3,10 @@
 Scripts that ``from _therock_utils.build_topology import BuildTopology`` switch to rockshard
 with ``from action_lib.therock import BuildTopology``: same class, dataclass and method names,
 same return types (lists, sets, dicts of plain names), ``ValueError`` for an unknown stage.
-Everything is answered by :mod:`action_lib.topology` (loader, validation, queries).
+Everything is answered by :mod:`action_lib.topology` (loader, validation, queries); project
+selection by :mod:`action_lib.therock.projects`, messages by :mod:`action_lib.therock.validation`.
 
-Two deliberate semantics:
+Deliberate semantics (docs/therock.md lists them all):
 
 - :meth:`BuildTopology.get_inbound_artifacts` keeps TheRock's over-approximation (every artifact
   of the groups the stage's groups depend on, plus transitive artifact deps); rockshard's own
@@ -16,127 +17,27 @@ Two deliberate semantics:
 
 from __future__ import annotations
 
-import dataclasses
 import graphlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from action_lib.cmakegen import therock as therock_dialect
-from action_lib.cmakegen.stage_args import stage_features
 from action_lib.errors import InputError
-from action_lib.therock.inbound import compare_inbound, therock_inbound
+from action_lib.therock import model as plain
+from action_lib.therock import projects as pj
+from action_lib.therock.inbound import therock_inbound
+from action_lib.therock.model import (
+    Artifact,
+    ArtifactGroup,
+    BuildStage,
+    ExternalGitSource,
+    SourceSet,
+    Submodule,
+)
+from action_lib.therock.validation import check_load_types, extra_findings, therock_messages
 from action_lib.topology import graph, queries
 from action_lib.topology import model as m
 from action_lib.topology.loader import check_topology_text, parse_topology, suggest
-from action_lib.topology.model import Conditions, Topology, default_feature_name
-
-
-@dataclass
-class Submodule:
-    """A git submodule (equal and hashed by name, as in TheRock)."""
-
-    name: str
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Submodule) and self.name == other.name
-
-
-@dataclass(unsafe_hash=True)
-class ExternalGitSource:
-    """A git repository fetched at a pinned commit into ``path``."""
-
-    name: str
-    origin: str
-    commit: str
-    path: str
-
-
-@dataclass
-class SourceSet:
-    """A grouping of submodules for partial checkouts."""
-
-    name: str
-    description: str
-    submodules: list[Submodule] = field(default_factory=list)
-    external_git_sources: list[ExternalGitSource] = field(default_factory=list)
-    disable_platforms: list[str] = field(default_factory=list)
-    path_prefixes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BuildStage:
-    """A build stage (CI job)."""
-
-    name: str
-    description: str
-    artifact_groups: list[str]
-    type: str = "generic"
-
-
-@dataclass
-class ArtifactGroup:
-    """A logical grouping of related artifacts."""
-
-    name: str
-    description: str
-    type: str
-    artifact_group_deps: list[str] = field(default_factory=list)
-    source_sets: list[str] = field(default_factory=list)
-    disable_platforms: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Artifact:
-    """An individual build output. ``feature_name``/``feature_group`` are None unless overridden."""
-
-    name: str
-    artifact_group: str
-    type: str
-    artifact_deps: list[str] = field(default_factory=list)
-    platform: str | None = None
-    feature_name: str | None = None
-    feature_group: str | None = None
-    disable_platforms: list[str] = field(default_factory=list)
-    disable_platforms_if_flags_not_set: dict[str, str] = field(default_factory=dict)
-    disable_processors: list[str] = field(default_factory=list)
-    ci_disabled: bool = False
-    python_requires: list[str] = field(default_factory=list)
-    split_databases: list[str] = field(default_factory=list)
-    test_artifacts: list[str] = field(default_factory=list)
-
-
-def _plain(cls: type[Any], obj: object, **override: Any) -> Any:
-    """A TheRock dataclass from a rockshard model object: same field names, tuples as lists."""
-    names = [f.name for f in dataclasses.fields(cls) if f.name not in override]
-    values = {n: getattr(obj, n) for n in names}
-    return cls(**{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}, **override)
-
-
-def _source_set(s: m.SourceSet) -> SourceSet:
-    sources = [
-        ExternalGitSource(e.name, e.origin, e.commit, e.path) for e in s.external_git_sources
-    ]
-    result: SourceSet = _plain(
-        SourceSet, s, submodules=[Submodule(n) for n in s.submodules], external_git_sources=sources
-    )
-    return result
-
-
-def _artifact(a: m.Artifact) -> Artifact:
-    result: Artifact = _plain(
-        Artifact,
-        a,
-        feature_name=None if a.feature_name == default_feature_name(a.name) else a.feature_name,
-        feature_group=None
-        if a.feature_group == default_feature_name(a.artifact_group)
-        else a.feature_group,
-        disable_platforms_if_flags_not_set=dict(a.disable_platforms_if_flags_not_set),
-    )
-    return result
+from action_lib.topology.model import Conditions, Topology
 
 
 def _name(artifact: Artifact | m.Artifact | str) -> str:
@@ -149,7 +50,8 @@ class BuildTopology:
     def __init__(self, toml_path: str | Path) -> None:
         """Load ``toml_path``; problems are reported by :meth:`validate_topology`, not raised.
 
-        A missing file raises FileNotFoundError, malformed TOML raises ValueError.
+        A missing file raises FileNotFoundError; malformed TOML, or a ``python_requires`` or
+        ``disable_platforms_if_flags_not_set`` of the wrong type, raises ValueError (as TheRock).
         """
         self.toml_path = Path(toml_path)
         try:
@@ -160,19 +62,23 @@ class BuildTopology:
         malformed = [f for f in findings if f.code == "toml"]
         if malformed:
             raise ValueError(malformed[0].format())
+        if any(f.code == "type" for f in findings):
+            check_load_types(text)
         self._text = text
+        self._maps_dir = self.toml_path.parent / pj.MAPS_DIR
+        self._maps: dict[str, pj.ProjectMaps] = {}
         self.topology: Topology = topology
         self.source_sets: dict[str, SourceSet] = {
-            n: _source_set(s) for n, s in topology.source_sets.items()
+            n: plain.source_set(s) for n, s in topology.source_sets.items()
         }
         self.build_stages: dict[str, BuildStage] = {
-            n: _plain(BuildStage, s) for n, s in topology.build_stages.items()
+            n: plain.build_stage(s) for n, s in topology.build_stages.items()
         }
         self.artifact_groups: dict[str, ArtifactGroup] = {
-            n: _plain(ArtifactGroup, g) for n, g in topology.artifact_groups.items()
+            n: plain.artifact_group(g) for n, g in topology.artifact_groups.items()
         }
         self.artifacts: dict[str, Artifact] = {
-            n: _artifact(a) for n, a in topology.artifacts.items()
+            n: plain.artifact(a) for n, a in topology.artifacts.items()
         }
 
     # --- lookups -----------------------------------------------------------------------------
@@ -255,9 +161,10 @@ class BuildTopology:
         return {a for g in groups for a in members.get(g, ())}
 
     def validate_topology(self) -> list[str]:
-        """Every problem, one ``file:line: error[code]: message (hint)`` string each; [] if valid."""
+        """Every problem in TheRock's words (see :mod:`action_lib.therock.validation`), then
+        rockshard's further findings, located; [] when valid."""
         _, findings = check_topology_text(self._text, str(self.toml_path))
-        return [f.format() for f in findings]
+        return therock_messages(self.topology) + extra_findings(findings)
 
     def get_dependency_graph(self) -> dict[str, Any]:
         """Stages, groups and artifacts with their dependencies (TheRock's JSON shape)."""
@@ -291,12 +198,19 @@ class BuildTopology:
         }
 
     def get_build_order(self) -> list[str]:
-        """Every stage after the stages producing its (TheRock) inbound artifacts; ties by name."""
+        """Every stage after the stages it depends on, ties by name: those building the groups
+        its groups name in ``artifact_group_deps`` (even when no artifact declares the
+        dependency yet) and those producing its (TheRock) inbound artifacts."""
         producer = self.topology.artifact_to_stage
-        upstream = {
-            s: sorted({producer[a] for a in self.get_inbound_artifacts(s) if a in producer} - {s})
-            for s in self.build_stages
-        }
+        by_group = self.topology.group_to_stages
+        upstream: dict[str, set[str]] = {}
+        for name, stage in self.topology.build_stages.items():
+            deps = {producer[a] for a in self.get_inbound_artifacts(name) if a in producer}
+            for group in stage.artifact_groups:
+                body = self.topology.artifact_groups.get(group)
+                for dep in body.artifact_group_deps if body is not None else ():
+                    deps.update(by_group.get(dep, ()))
+            upstream[name] = deps - {name}
         try:
             return graph.order(self.build_stages, upstream)
         except graphlib.CycleError as exc:
@@ -329,17 +243,19 @@ class BuildTopology:
         return {a.name: list(stages.get(a.artifact_group, ())) for a in self.artifacts.values()}
 
     def get_stage_to_source_sets(self, platform: str | None = None) -> dict[str, list[str]]:
-        """Stage -> the source sets it checks out on ``platform``."""
+        """Stage -> the source sets it checks out on ``platform`` (every stage listed)."""
         return {
-            s: list(queries.stage_source_sets(self.topology, s, platform))
+            s: [ss.name for ss in self.get_source_sets_for_stage(s, platform)]
             for s in self.build_stages
         }
 
     def get_source_set_to_stages(self, platform: str | None = None) -> dict[str, list[str]]:
         """Source set -> the stages that check it out on ``platform`` (every source set listed)."""
-        return {
-            k: list(v) for k, v in queries.source_set_to_stages(self.topology, platform).items()
-        }
+        out: dict[str, list[str]] = {name: [] for name in self.source_sets}
+        for stage, names in self.get_stage_to_source_sets(platform).items():
+            for name in names:
+                out.setdefault(name, []).append(stage)
+        return out
 
     def get_submodule_to_source_set(self) -> dict[str, str]:
         """Submodule name -> the source set that owns it."""
@@ -394,18 +310,23 @@ class BuildTopology:
     def get_source_sets_for_stage(
         self, build_stage: str, platform: str | None = None
     ) -> list[SourceSet]:
-        """The source sets the stage checks out on ``platform``, sorted by name."""
-        names = queries.stage_source_sets(self.topology, self._stage(build_stage), platform)
-        return [self.source_sets[n] for n in names]
+        """The source sets of the stage's groups enabled on ``platform``, first named first."""
+        names: dict[str, None] = {}
+        for group in self.build_stages[self._stage(build_stage)].artifact_groups:
+            body = self.artifact_groups.get(group)
+            names.update(dict.fromkeys(body.source_sets if body is not None else ()))
+        sets = (self.source_sets[n] for n in names if n in self.source_sets)
+        return [s for s in sets if not (platform and platform in s.disable_platforms)]
 
     def get_submodules_for_stage(
         self, build_stage: str, platform: str | None = None
     ) -> list[Submodule]:
-        """The submodules the stage checks out on ``platform``, sorted by name."""
-        return [
-            Submodule(n)
-            for n in queries.stage_submodules(self.topology, self._stage(build_stage), platform)
-        ]
+        """The submodules of :meth:`get_source_sets_for_stage`, first named first, once each."""
+        found: dict[str, Submodule] = {}
+        for source_set in self.get_source_sets_for_stage(build_stage, platform):
+            for submodule in source_set.submodules:
+                found.setdefault(submodule.name, submodule)
+        return list(found.values())
 
     def get_external_git_sources_for_stage(
         self, build_stage: str, platform: str | None = None
@@ -441,6 +362,93 @@ class BuildTopology:
                 seen.update(dict.fromkeys(artifact.python_requires))
         return list(seen)
 
+    # --- project selection (TheRock's --projects; see action_lib.therock.projects) -----------------
+
+    def project_maps(self, build_dir: Path | None = None) -> pj.ProjectMaps:
+        """TheRock's project maps next to the topology (``build_tools/``), with a configured
+        ``build_dir``'s ``artifact_subprojects.json`` when it has one. ValueError if malformed."""
+        key = str(build_dir) if build_dir is not None else ""
+        if key not in self._maps:
+            try:
+                self._maps[key] = pj.load_project_maps(self._maps_dir, build_dir)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        return self._maps[key]
+
+    def load_subproject_manifest(
+        self, manifest_path: Path | None = None
+    ) -> dict[str, list[str]] | None:
+        """``artifact_subprojects.json`` (default: in ``build_tools/``); None when absent."""
+        path = manifest_path if manifest_path is not None else self._maps_dir / pj.SUBPROJECTS_FILE
+        try:
+            return pj.read_subproject_manifest(Path(path))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    def _resolving(self, build_dir: Path | None) -> tuple[Topology, pj.ProjectMaps]:
+        return self.topology, self.project_maps(build_dir)
+
+    def get_subproject_to_feature_map(self, build_dir: Path | None = None) -> dict[str, str]:
+        """Lower-cased subproject -> the feature that gates it (``subproject_features``)."""
+        try:
+            return pj.feature_map(*self._resolving(build_dir))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    def get_alias_to_artifact_map(self, build_dir: Path | None = None) -> dict[str, str]:
+        """Lower-cased project, subproject, split database or artifact name -> artifact."""
+        return pj.alias_map(*self._resolving(build_dir))
+
+    def resolve_project_to_artifact(
+        self, project: str, build_dir: Path | None = None
+    ) -> str | None:
+        """The artifact a project name stands for, or None."""
+        return pj.resolve_project(*self._resolving(build_dir), project)
+
+    def resolve_projects_to_features(
+        self,
+        project_names: list[str],
+        platform_name: str | None = "",
+        build_dir: Path | None = None,
+        processor_name: str | None = "",
+        *,
+        enabled_flags: set[str] | frozenset[str] | None = None,
+    ) -> set[str]:
+        """The features building ``project_names``, without artifacts disabled on the platform,
+        processor or for want of a flag; unknown names are ignored. ValueError for bad maps."""
+        conditions = Conditions(
+            platform_name or None, processor_name or None, frozenset(enabled_flags or ())
+        )
+        try:
+            return pj.project_features(*self._resolving(build_dir), project_names, conditions)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+
+    def get_stage_for_artifact(self, artifact_name: str) -> str | None:
+        """The (first) stage producing ``artifact_name``, or None."""
+        return pj.stage_for_artifact(self.topology, artifact_name)
+
+    def get_stages_for_projects(
+        self, project_names: list[str], build_dir: Path | None = None
+    ) -> set[str]:
+        """The stages needed to build ``project_names`` and what they depend on."""
+        return pj.stages_for_projects(*self._resolving(build_dir), project_names)
+
+    def get_all_stage_names(self) -> set[str]:
+        """Every stage name."""
+        return set(self.build_stages)
+
+    def filter_projects_for_stage(
+        self, project_names: list[str], stage_name: str, build_dir: Path | None = None
+    ) -> list[str]:
+        """The names (as given) of the projects ``stage_name`` builds; [] for an unknown stage."""
+        return pj.filter_projects_for_stage(*self._resolving(build_dir), project_names, stage_name)
+
+    # TheRock's later names for the same questions.
+    resolve_alias_to_artifact = resolve_project_to_artifact
+    resolve_artifacts_to_features = resolve_projects_to_features
+    get_stages_for_artifacts = get_stages_for_projects
+
 
 def get_topology(topology_path: str | Path | None = None) -> BuildTopology:
     """Load ``topology_path`` (default: ``BUILD_TOPOLOGY.toml`` in the current directory)."""
@@ -448,33 +456,6 @@ def get_topology(topology_path: str | Path | None = None) -> BuildTopology:
     if not path.exists():
         raise FileNotFoundError(f"BUILD_TOPOLOGY.toml not found at {path}")
     return BuildTopology(path)
-
-
-def _model_of(topology: BuildTopology | Topology) -> Topology:
-    return topology.topology if isinstance(topology, BuildTopology) else topology
-
-
-def generate_feature_declarations(topology: BuildTopology | Topology, stream: TextIO) -> None:
-    """Write the therock dialect's feature declarations (dependencies first) to ``stream``."""
-    stream.write(therock_dialect.feature_part(_model_of(topology)))
-
-
-def get_stage_features(
-    topology: BuildTopology | Topology,
-    stage_name: str,
-    platform_name: str | None = None,
-    processor_name: str | None = None,
-    enabled_flags: set[str] | frozenset[str] | None = None,
-) -> set[str]:
-    """The feature names ``rockshard configure-stage`` enables for the stage; ValueError if unknown."""
-    model = _model_of(topology)
-    conditions = Conditions(
-        platform_name or None, processor_name or None, frozenset(enabled_flags or ())
-    )
-    try:
-        return set(stage_features(model, stage_name, conditions))
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
 
 
 __all__ = [
@@ -485,9 +466,5 @@ __all__ = [
     "ExternalGitSource",
     "SourceSet",
     "Submodule",
-    "compare_inbound",
-    "generate_feature_declarations",
-    "get_stage_features",
     "get_topology",
-    "therock_inbound",
 ]

@@ -21,6 +21,7 @@ from action_lib.topology.model import (
 
 ENTITY_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FEATURE_NAME = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")
+EXTERNAL_ROOT = "optional-sources"
 SECTIONS = {
     "source_sets": "source set",
     "build_stages": "build stage",
@@ -200,34 +201,19 @@ def _check_ownership(c: _Collector) -> None:
             )
         for ext in ss.external_git_sources:
             where = ("source_sets", ss.name, "external_git_sources")
-            if (
-                PurePosixPath(ext.path).is_absolute()
-                or PureWindowsPath(ext.path).is_absolute()
-                or PureWindowsPath(ext.path).drive
-            ):
-                c.add(
-                    where,
-                    "path",
-                    f"external source '{ext.name}' path '{ext.path}' is absolute",
-                    "use a path relative to the repository root",
-                )
-            elif ".." in PurePosixPath(ext.path.replace("\\", "/")).parts:
-                c.add(
-                    where,
-                    "path",
-                    f"external source '{ext.name}' path '{ext.path}' leaves the repository",
-                    "remove '..'",
-                )
+            _check_external_path(c, where, ext.name, ext.path)
             claim(f"path:{ext.path.strip('/')}", f"external path '{ext.path}'", ss.name, where)
         for prefix in ss.path_prefixes:
-            claim(
-                f"path:{prefix.strip('/')}",
-                f"path prefix '{prefix}'",
-                ss.name,
-                ("source_sets", ss.name, "path_prefixes"),
-            )
-    # A path nested inside another source set's path is owned twice as well.
-    paths = sorted((k[5:], v[0]) for k, v in owners.items() if k.startswith("path:"))
+            where = ("source_sets", ss.name, "path_prefixes")
+            _check_path_prefix(c, where, ss.name, prefix)
+            if prefix.strip("/"):
+                claim(f"path:{prefix.strip('/')}", f"path prefix '{prefix}'", ss.name, where)
+    # A path nested inside another source set's path is owned twice as well. Sorted on
+    # "path/", everything under a path follows it without a gap ("a-b" sorts before "a/b").
+    paths = sorted(
+        ((k[5:], v[0]) for k, v in owners.items() if k.startswith("path:")),
+        key=lambda item: item[0] + "/",
+    )
     for i, (path, owner) in enumerate(paths):
         for other, other_owner in paths[i + 1 :]:
             if not other.startswith(path + "/"):
@@ -239,6 +225,64 @@ def _check_ownership(c: _Collector) -> None:
                     f"path '{other}' of source set '{other_owner}' lies inside '{path}' of source set '{owner}'",
                     "make the paths disjoint",
                 )
+
+
+def _check_external_path(c: _Collector, where: tuple[str, ...], name: str, path: str) -> None:
+    if not ENTITY_NAME.match(name):
+        fixed = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        c.add(
+            where,
+            "name",
+            f"external source name '{name}' is not lower-case-with-hyphens",
+            f"rename it to '{fixed}'",
+        )
+    if (
+        PurePosixPath(path).is_absolute()
+        or PureWindowsPath(path).is_absolute()
+        or PureWindowsPath(path).drive
+    ):
+        c.add(
+            where,
+            "path",
+            f"external source '{name}' path '{path}' is absolute",
+            f"use {EXTERNAL_ROOT}/{name}",
+        )
+        return
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    if ".." in parts:
+        c.add(
+            where,
+            "path",
+            f"external source '{name}' path '{path}' leaves the repository",
+            "remove '..'",
+        )
+    elif len(parts) < 2 or parts[0] != EXTERNAL_ROOT:
+        c.add(
+            where,
+            "path",
+            f"external source '{name}' path '{path}' is not under {EXTERNAL_ROOT}/",
+            f"external sources are cloned under {EXTERNAL_ROOT}/; use {EXTERNAL_ROOT}/{name}",
+        )
+
+
+def _check_path_prefix(c: _Collector, where: tuple[str, ...], owner: str, prefix: str) -> None:
+    posix = PurePosixPath(prefix.replace("\\", "/"))
+    if not prefix.strip("/"):
+        c.add(where, "path", f"source set '{owner}' has an empty path prefix", "remove it")
+    elif posix.is_absolute() or PureWindowsPath(prefix).drive:
+        c.add(
+            where,
+            "path",
+            f"source set '{owner}' path prefix '{prefix}' is absolute",
+            "use a path relative to the repository root",
+        )
+    elif ".." in posix.parts:
+        c.add(
+            where,
+            "path",
+            f"source set '{owner}' path prefix '{prefix}' leaves the repository",
+            "remove '..'",
+        )
 
 
 def _check_membership(c: _Collector) -> None:
