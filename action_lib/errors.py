@@ -10,7 +10,7 @@ Library code raises these; only the CLI turns them into exit statuses:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -19,13 +19,14 @@ EXIT_INVALID_INPUT = 2
 
 @dataclass(frozen=True)
 class Finding:
-    """One located problem in an input file."""
+    """One located problem in an input file; ``key`` is the dotted key path, when known."""
 
     file: str
     line: int
     code: str
     message: str
     hint: str = ""
+    key: str = field(default="", compare=False)
 
     def format(self) -> str:
         """Render as ``file:line: error[code]: message (hint)``."""

@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Any
 
 from action_lib.errors import InputError
-from action_lib.topology.loader import suggest
+from action_lib.inputs.lists import parse_list
+from action_lib.inputs.suggest import unknown
 
 TIERS = ("presubmit", "postsubmit", "nightly")
 
@@ -71,11 +72,7 @@ def known_targets() -> tuple[str, ...]:
 
 
 def _unknown(family: str) -> InputError:
-    hint = suggest(family, family_map().families)
-    return InputError(
-        f"unknown GPU family '{family}'"
-        + (f": {hint}" if hint else f" (families: {', '.join(known_families())})")
-    )
+    return InputError(str(unknown("GPU family", family, known_families(), listing="families")))
 
 
 def family_targets(family: str) -> tuple[str, ...]:
@@ -101,20 +98,12 @@ def expand_families(families: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def split_list(text: str) -> tuple[str, ...]:
-    """Split a ``;``/``,``/space separated list (as CMake and workflow inputs write them)."""
-    return tuple(part for part in text.replace(",", ";").replace(" ", ";").split(";") if part)
-
-
 def tier_families(tier: str, platform: str | None = None) -> tuple[str, ...]:
     """Families built in CI ``tier``; tiers are cumulative (nightly includes postsubmit, which
     includes presubmit), as TheRock's workflows combine them. Windows drops linux-only families.
     """
     if tier not in TIERS:
-        hint = suggest(tier, TIERS)
-        raise InputError(
-            f"unknown CI tier '{tier}'" + (f": {hint}" if hint else f" (tiers: {', '.join(TIERS)})")
-        )
+        raise InputError(str(unknown("CI tier", tier, TIERS, listing="tiers")))
     fmap = family_map()
     out: list[str] = []
     for name in TIERS[: TIERS.index(tier) + 1]:
@@ -136,7 +125,7 @@ def resolve_families(text: str, platform: str) -> tuple[str, ...]:
     stripped = text.strip()
     if stripped in TIERS:
         return tier_families(stripped, platform)
-    names = split_list(text)
+    names = parse_list(text)
     for name in names:
         family_targets(name)  # raises InputError with a suggestion when unknown
         if platform == "windows" and name in family_map().linux_only:

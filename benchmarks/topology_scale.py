@@ -27,13 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from action_lib.inputs.toml import tomllib
 from action_lib.topology import queries as q
 from action_lib.topology.loader import parse_topology
 from action_lib.topology.model import Topology

@@ -22,9 +22,10 @@ function(rockshard_expand_amdgpu_families out_var)
   rockshard_run_python(_targets -c [=[
 import sys
 from action_lib.errors import RockshardError
-from action_lib.families import expand_families, split_list
+from action_lib.families import expand_families
+from action_lib.inputs.lists import parse_list
 try:
-    print(chr(59).join(expand_families(f for a in sys.argv[1:] for f in split_list(a))))
+    print(chr(59).join(expand_families(parse_list(sys.argv[1:]))))
 except RockshardError as exc:
     sys.exit(f"rockshard: {exc}")
 ]=] ${ARGN})

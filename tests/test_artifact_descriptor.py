@@ -53,7 +53,7 @@ BAD = [
     ('[components.lib]\nextends = "dvv"\n', 2, "descriptor-extends", "did you mean 'dev'"),
     ('[components.lib]\nextends = "run"\n', 2, "descriptor-extends", "circular"),
     ("[options]\nunmatched_excludes = []\n", 2, "descriptor-key", "unmatched_exclude"),
-    ("[components.lib\n", 1, "descriptor-syntax", "invalid TOML"),
+    ("[components.lib\n", 1, "toml", "malformed TOML"),
     ("[unknown]\n", 1, "descriptor-key", "allowed"),
 ]
 

@@ -19,12 +19,8 @@ import pytest
 from action_lib import cmakegen
 from action_lib.cli.main import main
 from action_lib.errors import InputError
+from action_lib.inputs.toml import tomllib
 from action_lib.topology import load_topology, parse_topology
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURE = GOLDEN / "fixture_topology.toml"

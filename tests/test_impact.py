@@ -196,19 +196,41 @@ affects_none = ["scripts/"]
 
 
 @pytest.mark.parametrize(
-    ("text", "fragment"),
+    ("text", "fragment", "where"),
     [
-        ("[impact]\naffects_al = []\n", "did you mean 'affects_all'"),
-        ('[impact.folders]\n"x" = ["math-lib"]\n', "did you mean 'math-libs'"),
-        ("[impact]\naffects_all = 3\n", "must be a list of strings"),
-        ("impact = [\n", "syntax"),
+        ("[impact]\naffects_al = []\n", "did you mean 'affects_all'", "rules.toml:2:"),
+        (
+            '# rules\n[impact.folders]\n"x" = ["math-lib"]\n',
+            "did you mean 'math-libs'",
+            "rules.toml:3:",
+        ),
+        ("[impact]\n\naffects_all = 3\n", "must be a list of strings", "rules.toml:3:"),
+        ("impact = [\n", "syntax", "rules.toml:1:"),
+        ("[impact]\nfolders = 3\n", "[impact.folders] must be a table", "rules.toml:2:"),
+        (
+            '[impact.folders]\n"a" = ["math-libs"]\n"x" = "math-libs"\n',
+            "folder 'x' must map to a list",
+            "rules.toml:3:",
+        ),
+        ("a = 1\nimpact = 3\n", "[impact] must be a table", "rules.toml:2:"),
+        ("[other]\n", "no [impact] table", "rules.toml:"),
     ],
-    ids=["unknown-key", "unknown-group", "bad-type", "bad-toml"],
+    ids=[
+        "unknown-key",
+        "unknown-group",
+        "bad-type",
+        "bad-toml",
+        "folders-not-a-table",
+        "folder-not-a-list",
+        "impact-not-a-table",
+        "no-impact-table",
+    ],
 )
-def test_rules_file_findings(topology: Topology, text: str, fragment: str) -> None:
+def test_rules_file_findings(topology: Topology, text: str, fragment: str, where: str) -> None:
     with pytest.raises(FindingsError) as caught:
         parse_rules(text, "rules.toml", topology)
-    assert fragment in "\n".join(caught.value.lines())
+    lines = caught.value.lines()
+    assert any(fragment in line and line.startswith(where + " ") for line in lines), lines
 
 
 PATHS = st.lists(

@@ -17,13 +17,9 @@ from pathlib import Path
 import pytest
 
 from action_lib.families import expand_families, family_targets
+from action_lib.inputs.toml import tomllib
 from action_lib.topology import load_topology, queries
 from action_lib.topology.model import Topology
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,6 @@ Parsing is pure: every problem is a located :class:`Finding`.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,13 +29,8 @@ from typing import Any
 
 from action_lib.artifacts.names import COMPONENTS
 from action_lib.errors import Finding, FindingsError, InputError
-from action_lib.topology.lines import LineIndex
-from action_lib.topology.loader import suggest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from action_lib.inputs.suggest import suggest
+from action_lib.inputs.toml import TomlReader
 
 # TheRock's component defaults (build_tools/_therock_utils/artifact_builder.py).
 DEFAULT_INCLUDES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -62,7 +56,6 @@ DEFAULT_EXTENDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 BASEDIR_KEYS = ("default_patterns", "exclude", "force_include", "include", "optional")
 OPTION_KEYS = ("unmatched_exclude", "unmatched_include")
-_TOML_LINE = re.compile(r"line (\d+)")
 
 
 def glob_regex(glob: str) -> re.Pattern[str]:
@@ -168,33 +161,20 @@ def _bad_relpath(path: str) -> bool:
     return not path or posix.is_absolute() or ":" in path or ".." in posix.parts
 
 
-class _Parser:
+class _Parser(TomlReader):
     def __init__(self, path: str, text: str, artifact: str, system: str) -> None:
-        self.path = path
-        self.lines = LineIndex(text)
+        super().__init__(text, path)
         self.artifact = artifact
         self.system = system
-        self.findings: list[Finding] = []
 
-    def add(self, code: str, message: str, hint: str, *where: str) -> None:
-        self.findings.append(Finding(self.path, self.lines.line(*where), code, message, hint))
-
-    def unknown_keys(self, table: Mapping[str, Any], allowed: Sequence[str], *where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                self.add(
-                    "descriptor-key",
-                    f"unknown key '{key}' in [{'.'.join(where)}]",
-                    suggest(key, allowed) or f"allowed: {', '.join(allowed)}",
-                    *where,
-                    key,
-                )
+    def keys(self, table: Mapping[str, Any], allowed: Sequence[str], *where: str) -> None:
+        self.unknown_keys(table, allowed, *where, code="descriptor-key", listing="allowed")
 
     def patterns(self, body: Mapping[str, Any], key: str, *where: str) -> list[str]:
         values = _strings(body.get(key, []))
         if values is None:
             self.add(
-                "descriptor-type", f"'{key}' must be a string or a list of strings", "", *where, key
+                "descriptor-type", f"'{key}' must be a string or a list of strings", *where, key
             )
             return []
         for pattern in values:
@@ -202,7 +182,6 @@ class _Parser:
                 self.add(
                     "descriptor-pattern",
                     f"pattern '{pattern}' must be relative to the stage dir, without '..'",
-                    "",
                     *where,
                     key,
                 )
@@ -210,12 +189,11 @@ class _Parser:
 
     def basedir(self, comp: str, path: str, body: Mapping[str, Any]) -> Basedir:
         where = ("components", comp, path)
-        self.unknown_keys(body, BASEDIR_KEYS, *where)
+        self.keys(body, BASEDIR_KEYS, *where)
         if _bad_relpath(path):
             self.add(
                 "descriptor-path",
                 f"stage dir '{path}' must be relative to the build dir, without '..'",
-                "",
                 *where,
             )
         use_defaults = body.get("default_patterns", True)
@@ -223,7 +201,6 @@ class _Parser:
             self.add(
                 "descriptor-type",
                 "'default_patterns' must be true or false",
-                "",
                 *where,
                 "default_patterns",
             )
@@ -233,7 +210,6 @@ class _Parser:
             self.add(
                 "descriptor-type",
                 "'optional' must be a boolean, a platform name or a list of them",
-                "",
                 *where,
                 "optional",
             )
@@ -252,13 +228,12 @@ class _Parser:
             self.basedir(name, key, value) for key, value in body.items() if isinstance(value, dict)
         ]
         fields = {k: v for k, v in body.items() if not isinstance(v, dict)}
-        self.unknown_keys(fields, ("extends",), "components", name)
+        self.keys(fields, ("extends",), "components", name)
         extends = _strings(fields.get("extends", list(DEFAULT_EXTENDS[name])))
         if extends is None:
             self.add(
                 "descriptor-type",
                 "'extends' must be a string or a list of strings",
-                "",
                 "components",
                 name,
                 "extends",
@@ -269,10 +244,10 @@ class _Parser:
                 self.add(
                     "descriptor-extends",
                     f"component '{name}' extends unknown component '{parent}'",
-                    suggest(parent, COMPONENTS),
                     "components",
                     name,
                     "extends",
+                    hint=suggest(parent, COMPONENTS),
                 )
         extends = [p for p in extends if p in COMPONENTS]
         return Component(
@@ -290,7 +265,6 @@ class _Parser:
                 self.add(
                     "descriptor-extends",
                     f"circular extends: {cycle}",
-                    "",
                     "components",
                     pending[0],
                     "extends",
@@ -309,31 +283,29 @@ def parse_descriptor(
     Returns the descriptor and every finding (empty when valid).
     """
     parser = _Parser(path, text, artifact, system)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE.search(str(exc))
-        line = int(found.group(1)) if found else 0
-        finding = Finding(path, line, "descriptor-syntax", f"invalid TOML: {exc}")
-        return Descriptor(path, artifact, MappingProxyType({})), [finding]
-    parser.unknown_keys(data, ("components", "options"))
+    if parser.malformed:
+        return Descriptor(path, artifact, MappingProxyType({})), parser.findings
+    data = parser.data
+    parser.keys(data, ("components", "options"))
     raw_components = data.get("components", {})
     if not isinstance(raw_components, dict):
-        parser.add("descriptor-type", "'components' must be a table", "", "components")
+        parser.add("descriptor-type", "'components' must be a table", "components")
         raw_components = {}
     components: dict[str, Component] = {}
     for name, body in raw_components.items():
         if name not in COMPONENTS:
-            parser.add(
+            parser.unknown(
                 "descriptor-component",
-                f"unknown component '{name}'",
-                suggest(name, COMPONENTS) or f"components: {', '.join(COMPONENTS)}",
+                "component",
+                name,
+                COMPONENTS,
                 "components",
                 name,
+                listing="components",
             )
         elif not isinstance(body, dict):
             parser.add(
-                "descriptor-type", f"'components.{name}' must be a table", "", "components", name
+                "descriptor-type", f"'components.{name}' must be a table", "components", name
             )
         else:
             components[name] = parser.component(name, body)
@@ -364,9 +336,9 @@ def parse_descriptor(
     options = data.get("options", {})
     unmatched = Predicate()
     if not isinstance(options, dict):
-        parser.add("descriptor-type", "'options' must be a table", "", "options")
+        parser.add("descriptor-type", "'options' must be a table", "options")
     else:
-        parser.unknown_keys(options, OPTION_KEYS, "options")
+        parser.keys(options, OPTION_KEYS, "options")
         unmatched = Predicate(
             tuple(parser.patterns(options, "unmatched_include", "options")),
             tuple(parser.patterns(options, "unmatched_exclude", "options")),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from action_lib.artifacts.names import GENERIC, ArtifactName, sidecar, try_parse_archive
 from action_lib.errors import InputError, OperationError
 from action_lib.families import family_targets
-from action_lib.topology.loader import suggest
+from action_lib.inputs.suggest import unknown
 from action_lib.topology.model import Conditions, Topology
 from action_lib.topology.queries import inbound_artifacts, produced_artifacts, require_stage
 
@@ -107,10 +107,8 @@ def fetch_plan(
     families = check_families(families)
     for name in exclude_artifacts:
         if name not in topology.artifacts:
-            hint = suggest(name, topology.artifacts)
-            raise InputError(
-                f"unknown artifact '{name}' in --exclude-artifacts" + (f": {hint}" if hint else "")
-            )
+            found = unknown("artifact", name, topology.artifacts, within="in --exclude-artifacts")
+            raise InputError(str(found))
     inbound = [
         a for a in inbound_artifacts(topology, stage, conditions) if a not in exclude_artifacts
     ]

@@ -29,15 +29,12 @@ from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
-from action_lib.families import expand_families, split_list
+from action_lib.families import expand_families
+from action_lib.inputs.lists import parse_list
 from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage_artifacts import push_stage, stage_remotes
 from action_lib.settings import environment as env
 from action_lib.topology.queries import produced_artifacts
-
-
-def _csv(text: str | None) -> tuple[str, ...]:
-    return split_list(text or "")
 
 
 def _progress(label: str, total: int) -> Progress:
@@ -104,7 +101,7 @@ def _cmd_populate(args: argparse.Namespace) -> int:
     descriptor = load_descriptor(args.descriptor, args.name, host.system())
     targets: tuple[str, ...] = ()
     if args.target != GENERIC:
-        targets = _csv(args.amdgpu_targets) or expand_families([args.target])
+        targets = parse_list(args.amdgpu_targets) or expand_families([args.target])
     written = populate(descriptor, args.root_dir, args.output_dir, args.target, targets)
     if args.format == "json":
         emit_json(
@@ -165,7 +162,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     bootstrap = args.bootstrap or ctx.layers.inputs.get("bootstrap", "").lower() == "true"
     if bootstrap and args.flatten:
         raise InputError("--bootstrap and --flatten exclude each other")
-    bad = [c for c in _csv(args.exclude_components) if c not in COMPONENTS]
+    bad = [c for c in parse_list(args.exclude_components) if c not in COMPONENTS]
     if bad:
         raise InputError(
             f"unknown component(s) {', '.join(bad)} (components: {', '.join(COMPONENTS)})"
@@ -174,8 +171,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     chosen = stage_remotes(
         job,
         ctx.target,
-        exclude_artifacts=_csv(args.exclude_artifacts),
-        exclude_components=_csv(args.exclude_components),
+        exclude_artifacts=parse_list(args.exclude_artifacts),
+        exclude_components=parse_list(args.exclude_components),
     )
     layout: Layout = "bootstrap" if bootstrap else "flatten" if args.flatten else "dirs"
     options = FetchOptions(
@@ -213,7 +210,7 @@ def _cmd_copy(args: argparse.Namespace) -> int:
     artifacts = None
     if args.stage:
         artifacts = sorted(
-            {a for s in _csv(args.stage) for a in produced_artifacts(topo, s, ctx.conditions)}
+            {a for s in parse_list(args.stage) for a in produced_artifacts(topo, s, ctx.conditions)}
         )
     moved = copy_run(
         ctx.store, source.run, ctx.run, artifacts, dry_run=args.dry_run, overwrite=args.overwrite

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from action_lib.errors import InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.jobs.model import RunRef, StageJob
 from action_lib.settings import environment
 from action_lib.settings.layers import Layers, Setting, action_inputs
@@ -186,10 +187,10 @@ def one_family(lay: Layers) -> str:
     """The GPU family of a stage job (``--amdgpu-family`` or the ``amdgpu_family`` input);
     refuses a list of several."""
     text = str(lay.resolve("", flag="amdgpu_family", input="amdgpu_family").value)
-    names = [n for n in text.replace(";", ",").split(",") if n.strip()]
+    names = parse_list(text)
     if len(names) > 1:
         raise InputError(f"a stage job builds one GPU family; got {', '.join(names)}")
-    return names[0].strip() if names else ""
+    return names[0] if names else ""
 
 
 def stage_job(topology: Topology, stage: str, conditions: Conditions, lay: Layers) -> StageJob:

@@ -19,6 +19,7 @@ from action_lib.edges import gha
 from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.families import family_targets
+from action_lib.inputs.lists import parse_list
 from action_lib.therock import projects as pj
 from action_lib.therock.configure_stage import configure_args, selected_features
 from action_lib.topology import queries
@@ -42,7 +43,7 @@ def _host_processor() -> str | None:
 
 def families(value: str | None) -> tuple[str, ...]:
     """GPU families from ``"a;b"`` or ``"a,b"``; an unknown family is an InputError."""
-    names = stage_args.split_families(value)
+    names = parse_list(value)
     for name in names:
         family_targets(name)  # raises InputError with a did-you-mean
     return names

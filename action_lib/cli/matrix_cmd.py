@@ -13,6 +13,7 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.pipeline.config import MAX_WAVES
 from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
 from action_lib.settings.pipeline_file import CONFIG_NAME, load_pipeline_config
@@ -30,7 +31,7 @@ def _matrix(args: argparse.Namespace) -> int:
     families = fam.resolve_families(
         args.families_or_tier or args.tier or args.amdgpu_families, cond.platform
     )
-    stages = fam.split_list(args.stages)
+    stages = args.stages
     sparse: dict[str, tuple[str, ...]] = {}
     if args.sparse:
         from action_lib.sources.checkout import sparse_checkout_paths
@@ -96,7 +97,9 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--families-or-tier", default="", help="a family list, or a tier name (for actions)"
     )
-    p.add_argument("--stages", default="", help="only these stages (comma separated)")
+    p.add_argument(
+        "--stages", type=parse_list, default=(), help="only these stages (comma separated)"
+    )
     p.add_argument(
         "--config",
         type=Path,

@@ -11,16 +11,13 @@ from typing import Any
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, FindingsError, InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.sources.check import check_placements, placement_findings
 from action_lib.sources.checkout import CheckoutOptions, fetch_stage_sources, read_gitmodules
 from action_lib.sources.git import GitRunner, list_files
 from action_lib.sources.layout import descriptor_locations
 from action_lib.sources.status import PRESENT, source_status
 from action_lib.topology.model import PLATFORMS, Topology
-
-
-def _names(text: str | None) -> list[str]:
-    return [n.strip() for n in (text or "").replace(";", ",").split(",") if n.strip()]
 
 
 def _positive(text: str) -> int:
@@ -73,7 +70,7 @@ def _fetch(args: argparse.Namespace) -> int:
         args.stage,
         options,
         platform=args.platform,
-        extra_source_sets=_names(args.source_sets),
+        extra_source_sets=args.source_sets,
     )
     if args.format == "json":
         emit_json(
@@ -178,7 +175,13 @@ def register(commands: Any) -> None:
     fetch = sub.add_parser("fetch", help="check out what a stage builds")
     _common(fetch)
     fetch.add_argument("--stage", help="the stage whose source sets to fetch")
-    fetch.add_argument("--source-sets", metavar="A,B", help="more source sets to fetch")
+    fetch.add_argument(
+        "--source-sets",
+        metavar="A,B",
+        type=parse_list,
+        default=(),
+        help="more source sets to fetch",
+    )
     fetch.add_argument("--depth", type=_positive, help="shallow fetch of this depth")
     fetch.add_argument("--jobs", type=_positive, help="submodules fetched in parallel")
     fetch.add_argument(

@@ -9,6 +9,7 @@ from typing import Any
 from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.therock.inbound import compare_inbound
 from action_lib.topology import queries as q
 from action_lib.topology import render
@@ -179,7 +180,7 @@ def _order(args: argparse.Namespace) -> int:
     t = common.topology(args)
     cond = common.conditions(args)
     waves = q.stage_waves(t, cond)
-    families = [f for f in args.amdgpu_families.split(",") if f] if args.amdgpu_families else []
+    families = list(args.amdgpu_families)
     jobs = q.expand_jobs(t, families, cond) if families else []
     if args.format == "json":
         emit_json(
@@ -251,7 +252,8 @@ def register(commands: Any) -> None:
     order = add("order", _order, "build order, parallel waves and (with families) the jobs")
     order.add_argument(
         "--amdgpu-families",
-        default="",
+        type=parse_list,
+        default=(),
         help="comma-separated GPU families to expand per-arch stages",
     )
     graph = add("graph", _graph, "dependency graph", fmt=("dot", "mermaid"))

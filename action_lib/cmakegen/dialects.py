@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from action_lib.errors import InputError
-from action_lib.topology.loader import suggest
+from action_lib.inputs.suggest import unknown
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,6 @@ def dialect(name: str) -> Dialect:
     try:
         return REGISTRY[name]
     except KeyError:
-        hint = suggest(name, DIALECTS)
         raise InputError(
-            f"unknown CMake dialect '{name}'"
-            + (f": {hint}" if hint else f" (dialects: {', '.join(DIALECTS)})")
+            str(unknown("CMake dialect", name, DIALECTS, listing="dialects"))
         ) from None

@@ -76,17 +76,6 @@ def stage_features(
     return stage_config(topology, stage, conditions).features
 
 
-def split_families(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    """GPU family names from ``"a;b"``, ``"a,b"`` or a list of such; empty items dropped."""
-    if value is None:
-        return ()
-    items = [value] if isinstance(value, str) else list(value)
-    out: list[str] = []
-    for item in items:
-        out.extend(part.strip() for part in item.replace(",", ";").split(";"))
-    return tuple(dict.fromkeys(p for p in out if p))
-
-
 def feature_args(
     features: Sequence[str],
     *,

@@ -3,22 +3,16 @@ and folders mapped to artifact groups. Pure."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import Any
 
-from action_lib.errors import Finding, FindingsError
+from action_lib.inputs.suggest import suggest
+from action_lib.inputs.toml import TomlReader
 from action_lib.sources.layout import is_under, norm_path
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import Topology
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_AFFECTS_ALL = (
     "BUILD_TOPOLOGY.toml",
@@ -127,51 +121,53 @@ def parse_rules(text: str, file: str, topology: Topology) -> ImpactRules:
     ``[impact.folders]`` maps a folder to the artifact groups its changes affect.
     Raises FindingsError for a syntax error, an unknown key or an unknown group.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FindingsError([Finding(file, 0, "syntax", str(exc))]) from None
-    body = data.get("impact")
-    if not isinstance(body, dict):
-        raise FindingsError([Finding(file, 0, "missing-key", "no [impact] table")])
-    findings: list[Finding] = []
-    for key in sorted(set(body) - set(RULE_KEYS)):
-        hint = suggest(key, RULE_KEYS) or f"known keys: {', '.join(RULE_KEYS)}"
-        findings.append(Finding(file, 0, "unknown-key", f"unknown key '{key}' in [impact]", hint))
+    reader = TomlReader(text, file)
+    reader.raise_findings()  # a syntax error: nothing else to check
+    raw = reader.data.get("impact")
+    if raw is None:
+        reader.add("missing-key", "no [impact] table")  # about the whole file: no line
+    body = reader.table(raw, "impact") if raw is not None else {}
+    for key in sorted(body):
+        if key not in RULE_KEYS:
+            reader.unknown(
+                "unknown-key",
+                "key",
+                key,
+                RULE_KEYS,
+                "impact",
+                key,
+                within="in [impact]",
+                listing="known keys",
+            )
     lists: dict[str, tuple[str, ...]] = {}
     for key in ("affects_all", "affects_none"):
         value = body.get(key)
         if value is None:
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            findings.append(Finding(file, 0, "type", f"'{key}' must be a list of strings"))
+            reader.add("type", f"'{key}' must be a list of strings", "impact", key)
             continue
         lists[key] = tuple(value)
     folders: dict[str, tuple[str, ...]] = {}
     raw_folders = body.get("folders", {})
     if not isinstance(raw_folders, dict):
-        findings.append(Finding(file, 0, "type", "[impact.folders] must be a table"))
+        reader.add("type", "[impact.folders] must be a table", "impact", "folders")
         raw_folders = {}
     for folder, groups in raw_folders.items():
+        where = ("impact", "folders", folder)
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-            findings.append(
-                Finding(file, 0, "type", f"folder '{folder}' must map to a list of group names")
-            )
+            reader.add("type", f"folder '{folder}' must map to a list of group names", *where)
             continue
         for group in groups:
             if group not in topology.artifact_groups:
-                findings.append(
-                    Finding(
-                        file,
-                        0,
-                        "unknown-ref",
-                        f"folder '{folder}' maps to unknown artifact group '{group}'",
-                        suggest(group, topology.artifact_groups),
-                    )
+                reader.add(
+                    "unknown-ref",
+                    f"folder '{folder}' maps to unknown artifact group '{group}'",
+                    *where,
+                    hint=suggest(group, topology.artifact_groups),
                 )
         folders[norm_path(folder)] = tuple(sorted(set(groups)))
-    if findings:
-        raise FindingsError(findings)
+    reader.raise_findings()
     return ImpactRules(
         affects_all=lists.get("affects_all", DEFAULT_AFFECTS_ALL),
         affects_none=lists.get("affects_none", DEFAULT_AFFECTS_NONE),

@@ -7,20 +7,12 @@ Layers, each overriding the one before: ``[defaults]``, ``[platforms.<platform>]
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from action_lib.errors import Finding, FindingsError
-from action_lib.topology.lines import LineIndex
-from action_lib.topology.loader import suggest
+from action_lib.inputs.toml import TomlReader
 from action_lib.topology.model import PLATFORMS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 DEFAULT_RUNNERS = {"linux": "ubuntu-latest", "windows": "windows-latest"}
 DEFAULT_TIMEOUT = 60
@@ -63,46 +55,51 @@ class PipelineConfig:
         return JobSettings(str(merged["runs-on"]), int(merged["timeout-minutes"]))
 
 
-def _job_layer(
-    data: object, where: tuple[str, ...], path: str, lines: LineIndex, out: list[Finding]
-) -> dict[str, Any]:
+TABLES = ("defaults", "platforms", "stages", "workflow")
+WORKFLOW_KEYS = ("max-waves",)
+
+
+def _int_in(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _job_layer(reader: TomlReader, data: object, *where: str) -> dict[str, Any]:
     label = ".".join(where)
     if not isinstance(data, dict):
-        out.append(Finding(path, lines.line(*where), "type", f"[{label}] must be a table"))
+        reader.add("type", f"[{label}] must be a table", *where)
         return {}
     layer: dict[str, Any] = {}
     for key, value in data.items():
         if key == "platforms" and len(where) == 2 and where[0] == "stages":
             continue
-        at = lines.line(*where, key)
         if key not in JOB_KEYS:
-            out.append(
-                Finding(
-                    path,
-                    at,
-                    "unknown-key",
-                    f"unknown key '{key}' in [{label}]",
-                    suggest(key, JOB_KEYS) or f"known keys: {', '.join(JOB_KEYS)}",
-                )
+            reader.unknown(
+                "unknown-key",
+                "key",
+                key,
+                JOB_KEYS,
+                *where,
+                key,
+                within=f"in [{label}]",
+                listing="known keys",
             )
         elif key == "runs-on" and not (isinstance(value, str) and value):
-            out.append(
-                Finding(path, at, "type", f"'runs-on' in [{label}] must be a non-empty string")
-            )
-        elif key == "timeout-minutes" and not (
-            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4320
-        ):
-            out.append(
-                Finding(
-                    path,
-                    at,
-                    "type",
-                    f"'timeout-minutes' in [{label}] must be an integer from 1 to 4320 (GitHub's limit for self-hosted runners)",
-                )
+            reader.add("type", f"'runs-on' in [{label}] must be a non-empty string", *where, key)
+        elif key == "timeout-minutes" and not _int_in(value, 1, 4320):
+            reader.add(
+                "type",
+                f"'timeout-minutes' in [{label}] must be an integer from 1 to 4320 (GitHub's limit for self-hosted runners)",
+                *where,
+                key,
             )
         else:
             layer[key] = value
     return layer
+
+
+def _platform(reader: TomlReader, name: str, *where: str) -> None:
+    if name not in PLATFORMS:
+        reader.unknown("enum", "platform", name, PLATFORMS, *where)
 
 
 def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) -> PipelineConfig:
@@ -110,93 +107,34 @@ def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) ->
 
     ``stages`` are the topology's stage names, to catch a stage table with a typo.
     """
-    lines = LineIndex(text)
-    findings: list[Finding] = []
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise FindingsError([Finding(path, 0, "toml", f"malformed TOML: {exc}")]) from None
+    reader = TomlReader(text, path)
+    reader.raise_findings()  # a syntax error: nothing else to check
+    data = reader.data
     for table in data:
-        if table not in ("defaults", "platforms", "stages", "workflow"):
-            findings.append(
-                Finding(
-                    path,
-                    lines.line(table),
-                    "unknown-table",
-                    f"unknown table [{table}]",
-                    suggest(table, ("defaults", "platforms", "stages", "workflow")),
-                )
-            )
-    defaults = _job_layer(data.get("defaults", {}), ("defaults",), path, lines, findings)
+        if table not in TABLES:
+            reader.unknown("unknown-table", "table", table, TABLES, table, shown=f"[{table}]")
+    defaults = _job_layer(reader, data.get("defaults", {}), "defaults")
     platforms: dict[str, dict[str, Any]] = {}
-    for name, body in dict(data.get("platforms", {})).items():
-        if name not in PLATFORMS:
-            findings.append(
-                Finding(
-                    path,
-                    lines.line("platforms", name),
-                    "enum",
-                    f"unknown platform '{name}'",
-                    suggest(name, PLATFORMS),
-                )
-            )
-        platforms[name] = _job_layer(body, ("platforms", name), path, lines, findings)
+    for name, body in reader.table(data.get("platforms", {}), "platforms").items():
+        _platform(reader, name, "platforms", name)
+        platforms[name] = _job_layer(reader, body, "platforms", name)
     stage_layers: dict[str, dict[str, Any]] = {}
     stage_platforms: dict[tuple[str, str], dict[str, Any]] = {}
-    for name, body in dict(data.get("stages", {})).items():
+    for name, body in reader.table(data.get("stages", {}), "stages").items():
         if stages and name not in stages:
-            findings.append(
-                Finding(
-                    path,
-                    lines.line("stages", name),
-                    "unknown-ref",
-                    f"unknown stage '{name}'",
-                    suggest(name, stages),
-                )
-            )
-        stage_layers[name] = _job_layer(body, ("stages", name), path, lines, findings)
+            reader.unknown("unknown-ref", "stage", name, stages, "stages", name)
+        stage_layers[name] = _job_layer(reader, body, "stages", name)
         if isinstance(body, dict):
-            for platform, sub in dict(body.get("platforms", {})).items():
-                if platform not in PLATFORMS:
-                    findings.append(
-                        Finding(
-                            path,
-                            lines.line("stages", name, "platforms", platform),
-                            "enum",
-                            f"unknown platform '{platform}'",
-                            suggest(platform, PLATFORMS),
-                        )
-                    )
-                stage_platforms[(name, platform)] = _job_layer(
-                    sub, ("stages", name, "platforms", platform), path, lines, findings
-                )
-    workflow = data.get("workflow", {})
-    max_waves = DEFAULT_MAX_WAVES
-    if isinstance(workflow, dict):
-        for key, value in workflow.items():
-            if key != "max-waves":
-                findings.append(
-                    Finding(
-                        path,
-                        lines.line("workflow", key),
-                        "unknown-key",
-                        f"unknown key '{key}' in [workflow]",
-                        suggest(key, ("max-waves",)),
-                    )
-                )
-            elif not (
-                isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WAVES
-            ):
-                findings.append(
-                    Finding(
-                        path,
-                        lines.line("workflow", key),
-                        "type",
-                        f"'max-waves' must be an integer from 1 to {MAX_WAVES}",
-                    )
-                )
-            else:
-                max_waves = value
-    if findings:
-        raise FindingsError(findings)
-    return PipelineConfig(defaults, platforms, stage_layers, stage_platforms, max_waves)
+            where = ("stages", name, "platforms")
+            for platform, sub in reader.table(body.get("platforms", {}), *where).items():
+                _platform(reader, platform, *where, platform)
+                stage_platforms[(name, platform)] = _job_layer(reader, sub, *where, platform)
+    workflow = reader.table(data.get("workflow", {}), "workflow")
+    reader.unknown_keys(workflow, WORKFLOW_KEYS, "workflow", listing="")
+    max_waves = workflow.get("max-waves", DEFAULT_MAX_WAVES)
+    if not _int_in(max_waves, 1, MAX_WAVES):
+        reader.add(
+            "type", f"'max-waves' must be an integer from 1 to {MAX_WAVES}", "workflow", "max-waves"
+        )
+    reader.raise_findings()
+    return PipelineConfig(defaults, platforms, stage_layers, stage_platforms, int(max_waves))

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from action_lib.errors import InputError
+from action_lib.inputs.suggest import suggest, unknown
 from action_lib.sources.gitmodules import GitSubmodule
 from action_lib.sources.layout import Owned, ancestors, is_under, norm_path
 from action_lib.topology import queries
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import ExternalGitSource, Topology
 
 
@@ -82,10 +82,8 @@ class SourcePlan:
 
 def _require_source_set(topology: Topology, name: str, platform: str | None) -> None:
     if name not in topology.source_sets:
-        hint = suggest(name, topology.source_sets)
-        known = ", ".join(sorted(topology.source_sets))
         raise InputError(
-            f"unknown source set '{name}'" + (f": {hint}" if hint else f" (source sets: {known})")
+            str(unknown("source set", name, sorted(topology.source_sets), listing="source sets"))
         )
     if not topology.source_sets[name].enabled_on(platform):
         raise InputError(f"source set '{name}' is disabled on {platform}")

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from action_lib.errors import InputError
+from action_lib.inputs.suggest import suggest
+from action_lib.inputs.toml import SYNTAX
 from action_lib.therock import model as plain
 from action_lib.therock import projects as pj
 from action_lib.therock.inbound import therock_inbound
@@ -36,7 +38,7 @@ from action_lib.therock.model import (
 from action_lib.therock.validation import check_load_types, extra_findings, therock_messages
 from action_lib.topology import graph, queries
 from action_lib.topology import model as m
-from action_lib.topology.loader import check_topology_text, parse_topology, suggest
+from action_lib.topology.loader import check_topology_text, parse_topology
 from action_lib.topology.model import Conditions, Topology
 
 
@@ -59,7 +61,7 @@ class BuildTopology:
         except FileNotFoundError:
             raise FileNotFoundError(f"BUILD_TOPOLOGY.toml not found at {self.toml_path}") from None
         topology, findings = parse_topology(text, str(self.toml_path))
-        malformed = [f for f in findings if f.code == "toml"]
+        malformed = [f for f in findings if f.code == SYNTAX]
         if malformed:
             raise ValueError(malformed[0].format())
         if any(f.code == "type" for f in findings):

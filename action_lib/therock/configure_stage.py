@@ -25,6 +25,7 @@ from pathlib import Path
 
 from action_lib.cmakegen import stage_args
 from action_lib.errors import InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.therock import projects as pj
 from action_lib.therock.build_topology import BuildTopology, get_topology
 from action_lib.topology import queries
@@ -177,8 +178,8 @@ def generate_cmake_args(
             stage=stage_name or None,
             projects=[normalize_project_name(p) for p in project_names or ()],
             conditions=_conditions(platform_name, processor_name, enabled_flags),
-            amdgpu_families=stage_args.split_families(amdgpu_families),
-            dist_amdgpu_families=stage_args.split_families(dist_amdgpu_families),
+            amdgpu_families=parse_list(amdgpu_families),
+            dist_amdgpu_families=parse_list(dist_amdgpu_families),
             manylinux=manylinux,
             include_comments=include_comments,
         )

@@ -17,11 +17,11 @@ order changes between runs.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 
 from action_lib.errors import Finding
+from action_lib.inputs.toml import tomllib
 from action_lib.topology import graph
 from action_lib.topology.model import (
     ARTIFACT_TYPES,
@@ -30,11 +30,6 @@ from action_lib.topology.model import (
     STAGE_TYPES,
     Topology,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 ENTITY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 FEATURE = re.compile(r"^[A-Z0-9]+(_[A-Z0-9]+)*$")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import gc
-import re
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from action_lib.errors import Finding, FindingsError, InputError
-from action_lib.topology.lines import LineIndex
+from action_lib.inputs.toml import SYNTAX, TomlReader
 from action_lib.topology.model import (
     Artifact,
     ArtifactGroup,
@@ -21,11 +18,6 @@ from action_lib.topology.model import (
     Topology,
     default_feature_name,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 STR = "a string"
 STR_LIST = "a list of strings"
@@ -67,13 +59,6 @@ SCHEMA: Mapping[str, Mapping[str, str]] = {
     },
 }
 EXTERNAL_SOURCE_KEYS = ("name", "origin", "commit", "path")
-_TOML_LINE = re.compile(r"line (\d+)")
-
-
-def suggest(word: str, choices: list[str] | tuple[str, ...] | Any) -> str:
-    """A "did you mean" hint for ``word`` among ``choices``, or ""."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def _check_value(kind: str, value: object) -> bool:
@@ -90,32 +75,32 @@ def _check_value(kind: str, value: object) -> bool:
     raise AssertionError(kind)  # pragma: no cover
 
 
-class _Reader:
-    def __init__(self, path: str, lines: LineIndex) -> None:
-        self.path = path
-        self.lines = lines
-        self.findings: list[Finding] = []
-
-    def add(self, code: str, message: str, hint: str, *where: str) -> None:
-        self.findings.append(Finding(self.path, self.lines.line(*where), code, message, hint))
-
+class _Reader(TomlReader):
     def entity(self, section: str, name: str, body: object) -> dict[str, Any]:
         """The valid keys of one entity table; every bad key or value becomes a finding."""
         label = f"[{section}.{name}]" if name else f"[{section}]"
         where = (section, name) if name else (section,)
         if not isinstance(body, dict):
-            self.add("type", f"{label} must be a table", "", *where)
+            self.add("type", f"{label} must be a table", *where)
             return {}
         schema = SCHEMA[section]
         out: dict[str, Any] = {}
         for key, value in body.items():
             kind = schema.get(key)
             if kind is None:
-                hint = suggest(key, schema) or f"known keys: {', '.join(schema)}"
-                self.add("unknown-key", f"unknown key '{key}' in {label}", hint, *where, key)
+                self.unknown(
+                    "unknown-key",
+                    "key",
+                    key,
+                    schema,
+                    *where,
+                    key,
+                    within=f"in {label}",
+                    listing="known keys",
+                )
             elif not _check_value(kind, value):
                 message = f"'{key}' in {label} must be {kind}, not {type(value).__name__}"
-                self.add("type", message, "", *where, key)
+                self.add("type", message, *where, key)
             else:
                 out[key] = value
         return out
@@ -128,11 +113,13 @@ class _Reader:
         for entry in raw:
             unknown = sorted(set(entry) - set(EXTERNAL_SOURCE_KEYS))
             for key in unknown:
-                self.add(
+                self.unknown(
                     "unknown-key",
-                    f"unknown key '{key}' in an external_git_sources entry of [source_sets.{name}]",
-                    suggest(key, EXTERNAL_SOURCE_KEYS),
+                    "key",
+                    key,
+                    EXTERNAL_SOURCE_KEYS,
                     *where,
+                    within=f"in an external_git_sources entry of [source_sets.{name}]",
                 )
             missing = [k for k in ("name", "origin", "commit") if not isinstance(entry.get(k), str)]
             if missing:
@@ -140,15 +127,13 @@ class _Reader:
                     "missing-key",
                     f"an external_git_sources entry of [source_sets.{name}] lacks "
                     + ", ".join(missing),
-                    "each entry needs string name, origin and commit",
                     *where,
+                    hint="each entry needs string name, origin and commit",
                 )
                 continue
             path = entry.get("path", f"optional-sources/{entry['name']}")
             if not isinstance(path, str):
-                self.add(
-                    "type", f"external source '{entry['name']}' path must be a string", "", *where
-                )
+                self.add("type", f"external source '{entry['name']}' path must be a string", *where)
                 continue
             out.append(ExternalGitSource(entry["name"], entry["origin"], entry["commit"], path))
         return tuple(out)
@@ -166,7 +151,7 @@ def _section(
 ) -> dict[str, Any]:
     raw = data.get(section, {})
     if not isinstance(raw, dict):
-        reader.add("type", f"[{section}] must be a table", "", section)
+        reader.add("type", f"[{section}] must be a table", section)
         return {}
     return {name: build(name, reader.entity(section, name, body)) for name, body in raw.items()}
 
@@ -185,28 +170,24 @@ def parse_topology(text: str, path: str = "BUILD_TOPOLOGY.toml") -> tuple[Topolo
 
 
 def _parse(text: str, path: str) -> tuple[Topology, list[Finding]]:
-    lines = LineIndex(text)
-    reader = _Reader(path, lines)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = _TOML_LINE.search(str(exc))
-        line = int(match.group(1)) if match else 0
-        message = str(exc).split(" (at ", 1)[0]
-        finding = Finding(path, line, "toml", f"malformed TOML: {message}", "fix the syntax")
-        return Topology(path, "", "", lines=lines), [finding]
-
+    reader = _Reader(text, path)
+    if reader.malformed:
+        return Topology(path, "", "", lines=reader.lines), reader.findings
+    data = reader.data
     for table in data:
         if table not in SCHEMA:
-            reader.add(
+            reader.unknown(
                 "unknown-table",
-                f"unknown table [{table}]",
-                suggest(table, SCHEMA) or f"known tables: {', '.join(SCHEMA)}",
+                "table",
                 table,
+                SCHEMA,
+                table,
+                listing="known tables",
+                shown=f"[{table}]",
             )
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
-        reader.add("type", "[metadata] must be a table", "", "metadata")
+        reader.add("type", "[metadata] must be a table", "metadata")
         metadata = {}
     meta = reader.entity("metadata", "", metadata) if metadata else {}
 
@@ -246,9 +227,9 @@ def _parse(text: str, path: str) -> tuple[Topology, list[Finding]]:
             reader.add(
                 "missing-key",
                 f"[artifacts.{name}] has no artifact_group",
-                'add artifact_group = "<group>"',
                 "artifacts",
                 name,
+                hint='add artifact_group = "<group>"',
             )
         flags = body.get("disable_platforms_if_flags_not_set", {})
         return Artifact(
@@ -276,7 +257,7 @@ def _parse(text: str, path: str) -> tuple[Topology, list[Finding]]:
         build_stages=_section(reader, data, "build_stages", stage),
         artifact_groups=_section(reader, data, "artifact_groups", group),
         artifacts=_section(reader, data, "artifacts", artifact),
-        lines=lines,
+        lines=reader.lines,
     )
     return topology, reader.findings
 
@@ -298,7 +279,7 @@ def check_topology_text(
     from action_lib.topology.validate import validate_topology
 
     topology, findings = parse_topology(text, path)
-    if not any(f.code == "toml" for f in findings):
+    if not any(f.code == SYNTAX for f in findings):
         findings = findings + validate_topology(topology)
     return topology, sorted(findings, key=Finding.sort_key)
 

@@ -8,7 +8,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal, get_args
 
-from action_lib.topology.lines import LineIndex
+from action_lib.inputs.toml import LineIndex
 
 PLATFORMS = ("linux", "windows")
 PROCESSORS = ("x86_64", "aarch64", "ppc64le")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from action_lib.errors import InputError
+from action_lib.inputs.suggest import unknown
 from action_lib.topology import graph
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import Conditions, Topology
 
 ANYWHERE = Conditions()
@@ -46,10 +46,8 @@ class Analysis:
 def require_stage(topology: Topology, stage: str) -> None:
     """Raise InputError naming the closest stage when ``stage`` does not exist."""
     if stage not in topology.build_stages:
-        hint = suggest(stage, topology.build_stages)
-        known = ", ".join(sorted(topology.build_stages))
         raise InputError(
-            f"unknown stage '{stage}'" + (f": {hint}" if hint else f" (stages: {known})")
+            str(unknown("stage", stage, sorted(topology.build_stages), listing="stages"))
         )
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 
 from action_lib.errors import Finding, InputError
+from action_lib.inputs.suggest import suggest
 from action_lib.topology import graph
-from action_lib.topology.loader import suggest
 from action_lib.topology.model import (
     ARTIFACT_TYPES,
     GROUP_TYPES,
