@@ -176,18 +176,13 @@ class TomlReader:
         allowed: Iterable[str],
         *key: str,
         code: str = "unknown-key",
-        label: str = "",
         listing: str = "known keys",
     ) -> None:
-        """A finding for every key of ``table`` (at ``key``) that is not in ``allowed``.
-
-        The message names the table as ``label``, by default ``[<key path>]``.
-        """
+        """A finding for every key of ``table`` (at ``key``) that is not in ``allowed``."""
         choices = tuple(allowed)
-        where = label or (f"[{'.'.join(key)}]" if key else "")
+        within = f"in [{'.'.join(key)}]" if key else ""
         for name in table:
             if name not in choices:
-                within = f"in {where}" if where else ""
                 self.unknown(code, "key", name, choices, *key, name, within=within, listing=listing)
 
     def table(self, value: object, *key: str) -> dict[str, Any]:
