@@ -141,6 +141,23 @@ def test_xz_on_request(tmp_path: Path) -> None:
     assert tree(tmp_path / "out" / "artifacts" / "s") == tree(art)
 
 
+@pytest.mark.parametrize(
+    ("compression", "level", "message"),
+    [
+        ("zstdd", None, "unknown compression 'zstdd': did you mean 'zstd'?"),
+        ("gzip", 1, "unknown compression 'gzip' (one of: zstd, xz)"),
+    ],
+    ids=["typo-default-level", "other-with-level"],
+)
+def test_unknown_compression_is_an_input_error(
+    tmp_path: Path, compression: str, level: int | None, message: str
+) -> None:
+    art = make_artifact(tmp_path)
+    with pytest.raises(InputError) as caught:
+        write_archive(art, io.BytesIO(), compression=compression, level=level)
+    assert str(caught.value) == message
+
+
 def test_paths_outside_the_manifest_prefixes_are_refused(tmp_path: Path) -> None:
     art = make_artifact(tmp_path)
     (art / "stray.txt").write_text("x")

@@ -34,9 +34,11 @@ from action_lib.artifacts.tarfmt import (
     end_of_archive,
 )
 from action_lib.errors import InputError, OperationError
+from action_lib.inputs.suggest import unknown
 
 CHUNK = 1 << 20
 DEFAULT_LEVELS = {"zstd": 3, "xz": 6}
+COMPRESSIONS = tuple(DEFAULT_LEVELS)
 # A fixed job size: zstd's multi-threaded output depends on it (not on the worker count), and
 # 2 MiB jobs keep a compressor near 20 MB of memory whatever the file sizes.
 ZSTD_JOB_SIZE = 2 << 20
@@ -268,6 +270,8 @@ def write_archive(
     whose output does not depend on the number of workers, so archives are identical on any
     machine.
     """
+    if compression not in COMPRESSIONS:
+        raise InputError(str(unknown("compression", compression, COMPRESSIONS, listing="one of")))
     manifest, members = collect(artifact_dir)
     hashing = HashingWriter(out)
     level = DEFAULT_LEVELS[compression] if level is None else level
@@ -285,8 +289,8 @@ def write_archive(
                 return len(data)
 
         compressor = _Xz()
-    else:
-        raise InputError(f"unknown compression '{compression}' (zstd or xz)")
+    else:  # pragma: no cover - checked above
+        raise AssertionError(compression)
     batch = _Batcher(compressor)
     buf = bytearray(CHUNK)
     content = 0

@@ -41,6 +41,7 @@ from action_lib.artifacts.names import format_digest, parse_digest, sidecar
 from action_lib.artifacts.plan import Remote
 from action_lib.artifacts.push import Moved, ProblemsError, Status
 from action_lib.errors import InputError, OperationError, RockshardError
+from action_lib.inputs.suggest import unknown
 from action_lib.stores.base import OnBytes, Store
 
 MARKER_SUFFIX = ".prebuilt"
@@ -95,7 +96,7 @@ class _Fetch:
         progress: OnBytes | None,
     ) -> None:
         if options.layout not in LAYOUTS:
-            raise InputError(f"unknown layout '{options.layout}' ({', '.join(LAYOUTS)})")
+            raise InputError(str(unknown("layout", options.layout, LAYOUTS, listing="layouts")))
         self.store = store
         self.run = run
         self.remotes = sorted(remotes, key=lambda r: (-r.size, r.filename))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from action_lib.artifacts.archive import write_archive
+from action_lib.artifacts.archive import COMPRESSIONS, write_archive
 from action_lib.artifacts.names import (
     ArtifactName,
     format_digest,
@@ -24,6 +24,7 @@ from action_lib.artifacts.names import (
 )
 from action_lib.artifacts.plan import MissingArtifactsError, Wanted
 from action_lib.errors import InputError, OperationError, RockshardError
+from action_lib.inputs.suggest import unknown
 from action_lib.stores.base import OnBytes, Store
 
 Status = Literal[
@@ -131,8 +132,8 @@ def push(
     progress: OnBytes | None = None,
 ) -> list[Moved]:
     """Push every directory, ``jobs`` at a time (largest first); all failures in one error."""
-    if compression not in ("zstd", "xz"):
-        raise InputError(f"unknown compression '{compression}' (zstd or xz)")
+    if compression not in COMPRESSIONS:
+        raise InputError(str(unknown("compression", compression, COMPRESSIONS, listing="one of")))
     jobs = max(1, jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     ordered = sorted(dirs, key=lambda item: (-_dir_size(item[1]), item[0]))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from action_lib.errors import InputError
+from action_lib.inputs.suggest import unknown
 from action_lib.settings import environment
 from action_lib.settings.layers import Layers, Setting
 
@@ -31,7 +32,7 @@ DEFAULT_JOBS = max(1, min(8, os.cpu_count() or 1))
 
 def _platform(text: str) -> str:
     if text not in PLATFORM_NAMES:
-        raise InputError(f"unknown platform '{text}' (linux or windows)")
+        raise InputError(str(unknown("platform", text, PLATFORM_NAMES, listing="platforms")))
     return text
 
 
