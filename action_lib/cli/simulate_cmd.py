@@ -15,6 +15,7 @@ from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.families import TIERS, resolve_families
 from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.inputs.lists import parse_list
 from action_lib.simulate.history import ImpactSelection, parse_history, simulate_history
 from action_lib.simulate.render import (
     Simulation,
@@ -70,7 +71,7 @@ def _simulate(args: argparse.Namespace) -> int:
         raise InputError("--svg charts a history: give --history FILE")
     files = [parse_timings(_read(p, "timings"), p.as_posix()) for p in args.timings]
     timings = resolve_timings(files, topology, args.ccache)
-    stages = tuple(s for s in args.stages.replace(";", ",").split(",") if s)
+    stages: tuple[str, ...] = args.stages
     if stages and args.only_timed:
         raise InputError("give --stages or --only-timed, not both")
     workload = build_workload(
@@ -137,7 +138,9 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="start latency of every job (default: a report's measured mean, else 0)",
     )
-    p.add_argument("--stages", default="", help="simulate only these stages (comma separated)")
+    p.add_argument(
+        "--stages", type=parse_list, default=(), help="simulate only these stages (comma separated)"
+    )
     p.add_argument(
         "--only-timed",
         action="store_true",

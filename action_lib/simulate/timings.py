@@ -20,7 +20,7 @@ from typing import Any
 
 from action_lib.errors import InputError
 from action_lib.families import family_targets
-from action_lib.topology.loader import suggest
+from action_lib.inputs.suggest import unknown
 from action_lib.topology.model import PLATFORMS, Topology
 
 REPORT_FORMAT = "rockshard-report/1"
@@ -221,12 +221,9 @@ def resolve_timings(files: Sequence[TimingsFile], topology: Topology, ccache: st
             why = ""
             if stage is None:
                 why = "no stage of that name"
-                hint = suggest(entry.stage, topology.build_stages)
                 if entry.strict:
-                    raise InputError(
-                        f"{entry.where}: unknown stage '{entry.stage}'"
-                        + (f": {hint}" if hint else "")
-                    )
+                    found = unknown("stage", entry.stage, topology.build_stages)
+                    raise InputError(f"{entry.where}: {found}")
             elif entry.family and not _family_known(entry.family):
                 why = f"'{entry.family}' is not a GPU family"
             elif entry.family and not stage.per_arch:
