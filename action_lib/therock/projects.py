@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from action_lib.errors import InputError
+from action_lib.inputs.lists import parse_list
 from action_lib.topology import queries
 from action_lib.topology.model import Conditions, Topology
 
@@ -117,11 +118,9 @@ def normalize_project_name(name: str) -> str:
 
 
 def split_projects(values: Iterable[str]) -> list[str]:
-    """Project names from ``["a,b", "c"]`` (comma or space separated), normalized, first seen first."""
-    out: dict[str, None] = {}
-    for value in values:
-        for part in value.replace(",", " ").split():
-            out.setdefault(normalize_project_name(part), None)
+    """Project names from ``["a,b", "c"]`` (a list as :func:`parse_list` reads it), normalized,
+    first seen first."""
+    out = dict.fromkeys(normalize_project_name(part) for part in parse_list(values))
     return [p for p in out if p]
 
 
