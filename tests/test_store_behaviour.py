@@ -296,6 +296,32 @@ def test_corrupt_archive_is_downloaded_again_then_reported(
     assert not (out / stage_dir_of(topology, "kcc") / "lib" / "libkcc.so.1").exists()
 
 
+@pytest.mark.parametrize("store_kind", ["local"], indirect=True)
+def test_corrupt_archive_in_a_local_store_is_taken_back(
+    cli: Callable[..., tuple[int, str, str]],
+    pushed: dict[str, Path],
+    make_store: Callable[..., Store],
+    tmp_path: Path,
+    repo_root: Path,
+) -> None:
+    """Read once from a local store: hashed while extracted, every file removed on mismatch."""
+    topology = load_topology(repo_root / "BUILD_TOPOLOGY.toml")
+    store = make_store()
+    name = "kcc_lib_generic.tar.zst"
+    path = store.local_path("7-linux", name)
+    assert path is not None
+    damaged = bytearray(path.read_bytes())
+    damaged[-200] ^= 0x01  # in the member index: decompresses fine, digest differs
+    path.write_bytes(bytes(damaged))
+    out = tmp_path / "bad"
+    fetch = ("fetch", "--stage", "math-libs", "--amdgpu-families", FAMILY, "--bootstrap")
+    status, _, err = cli(*fetch, "--output-dir", str(out), "--jobs", "1")
+    assert status == 1
+    assert f"{name}: sha256 " in err and "what was extracted from it was removed" in err
+    assert not list(out.rglob("*.prebuilt"))
+    assert not (out / stage_dir_of(topology, "kcc") / "lib" / "libkcc.so.1").exists()
+
+
 def test_overlapping_archives_are_refused_before_extracting(
     cli: Callable[..., tuple[int, str, str]], repo_root: Path, tmp_path: Path
 ) -> None:

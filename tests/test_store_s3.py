@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,14 @@ import boto3
 import botocore.exceptions as bex
 import pytest
 
+from action_lib.cli.common import open_run
+from action_lib.edges.retry import RetryEvent
 from action_lib.errors import InputError, OperationError
-from action_lib.stores.s3 import MB, S3Store, parse_s3_url, part_size, retryable, with_retries
+from action_lib.settings.layers import Layers
+from action_lib.settings.store import store_settings
+from action_lib.stores.base import AlreadyExistsError
+from action_lib.stores.s3 import MB, S3Store, parse_s3_url, part_size
+from action_lib.stores.s3_errors import classify, explain
 from tests.s3_server import free_port
 
 
@@ -49,81 +57,114 @@ def _client_error(code: str, status: int) -> bex.ClientError:
     return bex.ClientError(response, "GetObject")
 
 
+def _refused() -> bex.EndpointConnectionError:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as inner:
+            raise bex.EndpointConnectionError(endpoint_url="http://x", error=inner) from inner
+    except bex.EndpointConnectionError as exc:
+        return exc
+
+
+def _unknown_host() -> bex.EndpointConnectionError:
+    try:
+        try:
+            raise socket.gaierror(-2, "Name or service not known")
+        except socket.gaierror as inner:
+            raise bex.EndpointConnectionError(endpoint_url="http://x", error=inner) from inner
+    except bex.EndpointConnectionError as exc:
+        return exc
+
+
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [
-        (_client_error("SlowDown", 503), True),
-        (_client_error("InternalError", 500), True),
-        (_client_error("Whatever", 502), True),
-        (_client_error("TooManyRequests", 429), True),
-        (bex.EndpointConnectionError(endpoint_url="http://x"), True),
-        (_client_error("NoSuchKey", 404), False),
-        (_client_error("AccessDenied", 403), False),
-        (ValueError("x"), False),
+        (_client_error("SlowDown", 503), "throttled"),
+        (_client_error("InternalError", 500), "server"),
+        (_client_error("Whatever", 502), "server"),
+        (_client_error("TooManyRequests", 429), "throttled"),
+        (_client_error("RequestTimeout", 400), "connection"),
+        (bex.ReadTimeoutError(endpoint_url="http://x"), "connection"),
+        (bex.ConnectionClosedError(endpoint_url="http://x"), "connection"),
+        (_refused(), "refused"),
+        (_unknown_host(), "dns"),
+        (_client_error("NoSuchKey", 404), None),
+        (_client_error("AccessDenied", 403), None),
+        (_client_error("PreconditionFailed", 412), None),
+        (ValueError("x"), None),
     ],
-    ids=["throttle", "500", "502", "429", "connection", "404", "403", "other"],
+    ids=[
+        "throttle",
+        "500",
+        "502",
+        "429",
+        "request-timeout",
+        "read-timeout",
+        "reset",
+        "refused",
+        "dns",
+        "404",
+        "403",
+        "412",
+        "other",
+    ],
 )
-def test_retryable(exc: BaseException, expected: bool) -> None:
-    assert retryable(exc) is expected
+def test_classify(exc: BaseException, expected: str | None) -> None:
+    got = classify(exc)
+    assert (got.kind if got else None) == expected
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_retries_back_off_then_succeed() -> None:
-    clock = FakeClock()
-    failures = [_client_error("SlowDown", 503)] * 4
-
-    def op() -> str:
-        if failures:
-            raise failures.pop()
-        return "ok"
-
-    assert with_retries(op, "op", budget=100, base=1, sleep=clock.sleep, clock=clock) == "ok"
-    assert len(clock.sleeps) == 4
-    assert all(0 <= s <= 2**i for i, s in enumerate(clock.sleeps))  # full jitter under 2^n
-
-
-def test_retries_are_bounded_in_total_time() -> None:
-    clock = FakeClock()
-
-    def op() -> None:
-        raise bex.ConnectTimeoutError(endpoint_url="http://x")
-
-    with pytest.raises(OperationError, match=r"op: still failing after \d+ attempt\(s\) in 30 s"):
-        with_retries(op, "op", budget=30, base=1, sleep=clock.sleep, clock=clock)
-    assert clock.now <= 30
-
-
-def test_permanent_errors_are_not_retried() -> None:
-    clock = FakeClock()
-    calls = []
-
-    def op() -> None:
-        calls.append(1)
-        raise _client_error("AccessDenied", 403)
-
-    with pytest.raises(bex.ClientError):
-        with_retries(op, "op", budget=30, sleep=clock.sleep, clock=clock)
-    assert calls == [1]
+@pytest.mark.parametrize(
+    ("exc", "signed", "expected"),
+    [
+        (_client_error("NoSuchBucket", 404), True, "bucket 'b' does not exist at http://e"),
+        (_client_error("AccessDenied", 403), True, "access denied: the credentials in use"),
+        (_client_error("AccessDenied", 403), False, "anonymous requests (no AWS credentials"),
+        (_client_error("ExpiredToken", 400), True, "credentials have expired: refresh them"),
+        (_client_error("InvalidAccessKeyId", 403), True, "credentials are not valid"),
+        (_client_error("PermanentRedirect", 301), True, "is in another region"),
+        (bex.NoCredentialsError(), False, "no AWS credentials: set AWS_ACCESS_KEY_ID"),
+    ],
+    ids=["no-bucket", "denied", "anonymous", "expired", "bad-key", "region", "no-credentials"],
+)
+def test_refusals_are_one_line_naming_the_store(
+    exc: BaseException, signed: bool, expected: str
+) -> None:
+    line = explain(exc, "listing", "s3://b/p", "http://e", signed)
+    assert line.startswith("s3://b/p: ")
+    assert expected in line
+    assert "\n" not in line
 
 
 @pytest.mark.integration
 def test_unreachable_endpoint_fails_within_budget(s3_credentials: dict[str, str]) -> None:
+    retries: list[RetryEvent] = []
     store = S3Store(
-        "s3://bucket/p", endpoint_url=f"http://127.0.0.1:{free_port()}", retry_budget=1.0
+        "s3://bucket/p", endpoint_url=f"http://127.0.0.1:{free_port()}", on_retry=retries.append
     )
-    with pytest.raises(OperationError, match="listing s3://bucket/p/1-linux/"):
+    start = time.monotonic()
+    with pytest.raises(
+        OperationError,
+        match=r"s3://bucket/p: cannot connect to http://127\.0\.0\.1:\d+ \(connection refused",
+    ):
+        store.listing("1-linux")
+    assert time.monotonic() - start < 15  # the refused budget, not the throttling one
+    assert [r.kind for r in retries] == ["refused", "refused"]
+    assert "listing s3://bucket/p/1-linux/" in retries[0].format()
+
+
+@pytest.mark.integration
+def test_unknown_host_gives_up_at_once(s3_credentials: dict[str, str]) -> None:
+    store = S3Store("s3://bucket/p", endpoint_url="http://no-such-host.invalid:9")
+    with pytest.raises(OperationError, match="unknown host in endpoint http://no-such-host"):
+        store.listing("1-linux")
+
+
+@pytest.mark.integration
+def test_missing_bucket_is_one_line(moto_endpoint: str, s3_credentials: dict[str, str]) -> None:
+    store = S3Store("s3://no-such-bucket-here/p", endpoint_url=moto_endpoint)
+    with pytest.raises(OperationError, match="bucket 'no-such-bucket-here' does not exist"):
         store.listing("1-linux")
 
 
@@ -185,10 +226,41 @@ def test_unsigned_reads_without_credentials(
 
 
 @pytest.mark.integration
-def test_endpoint_from_environment(
-    s3_bucket: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+def test_endpoint_and_retry_budget_from_the_environment(
+    s3_bucket: str, moto_endpoint: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    store = S3Store(s3_bucket)
+    """The settings layer reads AWS_ENDPOINT_URL and ROCKSHARD_S3_RETRY_SECONDS; the store
+    reads no environment."""
+    environ = {"AWS_ENDPOINT_URL": moto_endpoint, "ROCKSHARD_S3_RETRY_SECONDS": "7"}
+    settings = store_settings(Layers(flags={"store": s3_bucket}, environ=environ))
+    store = open_run(settings).store
+    assert isinstance(store, S3Store)
     assert store.endpoint_url == moto_endpoint
+    assert store.policy.budget("throttled").seconds == 7.0
+    assert store.policy.budget("refused").seconds < 7.0
     assert store.listing("1-linux") == {}
+
+
+@pytest.mark.integration
+def test_conditional_writes_are_probed_and_enforced(s3_bucket: str, moto_endpoint: str) -> None:
+    store = S3Store(
+        s3_bucket, endpoint_url=moto_endpoint, multipart_threshold=5 * MB, min_part=5 * MB
+    )
+    assert store.conditional_writes  # this moto honours If-None-Match: * on both writes
+    store.write_text("1-linux", "x", "1", if_absent=True)
+    with pytest.raises(AlreadyExistsError):
+        store.write_text("1-linux", "x", "2", if_absent=True)
+    for size in (1000, 11 * MB):
+        name = f"blob-{size}"
+        first = store.begin_upload("1-linux", name)
+        first.file.write(b"a" * size)
+        first.commit(digest="d" * 64, if_absent=True)
+        second = store.begin_upload("1-linux", name)
+        second.file.write(b"b" * size)
+        with pytest.raises(AlreadyExistsError):
+            second.commit(digest="e" * 64, if_absent=True)
+        second.abort()
+        info = store.stat("1-linux", name)
+        assert info is not None and info.digest == "d" * 64 and info.size == size
+    assert store.read_text("1-linux", "x") == "1"
+    assert not store.client.list_multipart_uploads(Bucket=store.bucket).get("Uploads")

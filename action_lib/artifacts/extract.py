@@ -60,12 +60,12 @@ class OverlapError(OperationError):
 
 
 def open_stream(raw: BinaryIO, compression: str) -> BinaryIO:
-    """A decompressed, buffered stream over an archive file object."""
+    """A decompressed stream over an archive file object (``readinto`` fills what it can)."""
     if compression == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(
+        reader: BinaryIO = zstandard.ZstdDecompressor().stream_reader(
             raw, read_size=CHUNK, read_across_frames=True
         )
-        return io.BufferedReader(reader, CHUNK)
+        return reader
     return io.BufferedReader(lzma.LZMAFile(raw, "rb"), CHUNK)
 
 
@@ -270,44 +270,67 @@ class Extracted:
 
 
 class _TarStream:
-    """Exact reads, skips and copies over a decompressed tar stream."""
+    """Exact reads, skips and copies over a decompressed tar stream, through one buffer:
+    file contents go from the decompressor's output to ``os.write`` without another copy."""
 
     def __init__(self, stream: BinaryIO, archive: str) -> None:
         self.stream = stream
         self.archive = archive
         self.buf = bytearray(CHUNK)
+        self.view = memoryview(self.buf)
+        self.pos = 0
+        self.end = 0
+
+    def _fill(self) -> bool:
+        """Refill the buffer (keeping unread bytes); False at the end of the stream."""
+        if self.pos:
+            rest = self.end - self.pos
+            self.buf[:rest] = self.view[self.pos : self.end]
+            self.pos, self.end = 0, rest
+        n = self.stream.readinto(self.view[self.end :])  # type: ignore[attr-defined]
+        if not n:
+            return False
+        self.end += n
+        return True
 
     def read(self, n: int) -> bytes:
-        data = self.stream.read(n)
-        while len(data) < n:
-            more = self.stream.read(n - len(data))
-            if not more:
+        while self.end - self.pos < n:
+            if not self._fill():
                 break
-            data += more
+        data = bytes(self.view[self.pos : min(self.end, self.pos + n)])
+        self.pos += len(data)
         return data
 
     def skip(self, size: int) -> None:
         remaining = size + (-size % BLOCK)
         while remaining > 0:
-            data = self.stream.read(min(CHUNK, remaining))
-            if not data:
+            if self.pos == self.end and not self._fill():
                 raise TarFormatError(f"{self.archive}: truncated tar archive")
-            remaining -= len(data)
+            k = min(remaining, self.end - self.pos)
+            self.pos += k
+            remaining -= k
 
     def copy(self, fd: int, size: int) -> None:
-        view = memoryview(self.buf)
         remaining = size
+        view = self.view
         while remaining > 0:
-            n = self.stream.readinto(view[: min(CHUNK, remaining)])  # type: ignore[attr-defined]
-            if not n:
+            if self.pos == self.end and not self._fill():
                 raise TarFormatError(f"{self.archive}: truncated tar archive")
-            chunk = view[:n]
+            k = min(remaining, self.end - self.pos)
+            chunk = view[self.pos : self.pos + k]
             while chunk:
                 chunk = chunk[os.write(fd, chunk) :]
-            remaining -= n
-        pad = -size % BLOCK
-        if pad and len(self.read(pad)) != pad:
-            raise TarFormatError(f"{self.archive}: truncated tar archive")
+            self.pos += k
+            remaining -= k
+        if size % BLOCK:
+            self.skip_padding(-size % BLOCK)
+
+    def skip_padding(self, pad: int) -> None:
+        """Skip ``pad`` bytes of block padding."""
+        while self.end - self.pos < pad:
+            if not self._fill():
+                raise TarFormatError(f"{self.archive}: truncated tar archive")
+        self.pos += pad
 
     def manifest(self) -> tuple[tuple[str, ...], bytes]:
         first = read_member(self.read, self.archive)
@@ -332,7 +355,9 @@ class _Extractor:
         claims: Claims | None,
         index: Index | None,
         progress: Callable[[int], None] | None,
+        written: list[str] | None = None,
     ) -> None:
+        self.written = written if written is not None else []
         self.tar = tar
         self.root = root
         self.layout = layout
@@ -340,6 +365,7 @@ class _Extractor:
         self.archive = tar.archive
         self.claims = claims
         self.expected = iter(index.members) if index is not None else None
+        self.index_manifest = index.manifest if index is not None else None
         self.progress = progress
         self.result = Extracted()
         self.files: set[str] = set()
@@ -349,6 +375,9 @@ class _Extractor:
 
     def run(self, on_manifest: Callable[[tuple[str, ...]], None] | None) -> Extracted:
         manifest, text = self.tar.manifest()
+        if self.index_manifest is not None and manifest != self.index_manifest:
+            # destinations (and the overlap check made from the index) depend on the manifest
+            raise UnsafeArchiveError(f"{self.archive}: manifest differs from the archive's index")
         self.result.manifest = manifest
         if on_manifest is not None:
             on_manifest(manifest)
@@ -356,6 +385,7 @@ class _Extractor:
             home = f"{DIRS_ROOT}/{self.stem}"
             self.root.replace_dir(home, self.archive)  # nothing stale is pushed back later
             self.root.clear(f"{home}/{MANIFEST}", self.archive).write_bytes(text)
+            self.written.append(f"{home}/{MANIFEST}")
         while (member := read_member(self.tar.read, self.archive)) is not None:
             self.one(member, manifest)
         if self.expected is not None and next(self.expected, None) is not None:
@@ -391,6 +421,7 @@ class _Extractor:
             self.write_file(rel, member)
         elif member.kind == SYMLINK:
             self.root.check_link(rel, member.link, where)
+            self.written.append(rel)
             try:
                 self.root.add_link(rel, member.link)
                 self.own_links.append(rel)
@@ -406,6 +437,7 @@ class _Extractor:
                     f"{where}: hard link '{path}' -> '{member.link}' has no earlier file target"
                 )
             full = self.root.clear(rel, where)
+            self.written.append(rel)
             try:
                 os.link(self.root.full(source), full)
             except OSError:
@@ -419,6 +451,7 @@ class _Extractor:
             fd = os.open(full, flags, 0o600)
         except FileExistsError:  # replaced, never written through (it may be a symlink)
             fd = os.open(self.root.clear(rel, self.archive), flags, 0o600)
+        self.written.append(rel)
         try:
             self.tar.copy(fd, member.size)
             if hasattr(os, "fchmod"):
@@ -459,15 +492,19 @@ def extract(
     index: Index | None = None,
     on_manifest: Callable[[tuple[str, ...]], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    written: list[str] | None = None,
 ) -> Extracted:
     """Extract one archive from ``raw`` (the compressed bytes) under ``root``, streaming.
 
+    Every non-directory path created is appended to ``written`` as it is created (so a caller
+    can take an archive's files back, even after a failure).
     When ``index`` is given, the members must be exactly those it lists. Raises
     UnsafeArchiveError, OverlapError or TarFormatError (OperationErrors) on any problem.
     """
     try:
         tar = _TarStream(open_stream(raw, compression), archive)
-        return _Extractor(tar, root, layout, stem, claims, index, progress).run(on_manifest)
+        extractor = _Extractor(tar, root, layout, stem, claims, index, progress, written)
+        return extractor.run(on_manifest)
     except (zstandard.ZstdError, lzma.LZMAError, EOFError) as exc:
         raise TarFormatError(f"{archive}: damaged compressed data: {exc}") from None
 

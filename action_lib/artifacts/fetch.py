@@ -8,8 +8,9 @@
 3. Downloads stream through sha256 into a temporary file (never held in memory) in the cache
    dir, else a temporary directory outside the output dir; a digest
    mismatch is downloaded again once, then reported; the cache never keeps a corrupt file.
-   From a local store without a cache dir, the archive is verified where it lies.
-4. Each verified archive is extracted while the next ones download.
+4. Each verified archive is extracted while the next ones download. From a local store
+   without a cache dir, an archive is read once: hashed while it is extracted (with every
+   safety check), and on a digest mismatch every path it wrote is removed and the fetch fails.
 5. ``bootstrap`` writes ``{stage dir}.prebuilt`` markers only after every archive verified and
    extracted; stale markers of the stage dirs being fetched are removed first.
 """
@@ -21,11 +22,11 @@ import os
 import shutil
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from action_lib.artifacts.archive import CHUNK, HashingWriter, Index, file_tail, read_index
 from action_lib.artifacts.extract import (
@@ -43,6 +44,7 @@ from action_lib.artifacts.push import Moved, ProblemsError, Status
 from action_lib.errors import InputError, OperationError, RockshardError
 from action_lib.inputs.suggest import unknown
 from action_lib.stores.base import OnBytes, Store
+from action_lib.stores.local import sweep_temps, temp_path
 
 MARKER_SUFFIX = ".prebuilt"
 
@@ -113,6 +115,7 @@ class _Fetch:
         self.root = SafeRoot(output_dir)
         self.claims = Claims() if options.layout != "dirs" else None
         self.spool: Path | None = None
+        self.verify_while_extracting: set[str] = set()
 
     # -- stage 1 and 2: digests and indexes ----------------------------------------------
     def read_digest(self, remote: Remote) -> None:
@@ -147,24 +150,23 @@ class _Fetch:
         opts = self.options
         local = self.store.local_path(self.run, remote.filename)
         if local is not None and opts.cache_dir is None and opts.extract:
-            got = ""
-            for _ in range(2):
-                got = hash_file(local, self.progress)
-                if got == digest:
-                    return local, "fetched"
-            raise CorruptArchiveError(
-                f"{remote.filename}: sha256 {got} does not match its sidecar {digest} (read twice)"
-            )
+            if not local.is_file():
+                raise OperationError(f"{local} is absent")
+            with self.lock:
+                self.verify_while_extracting.add(remote.filename)
+            return local, "fetched"
         target_dir = opts.cache_dir or (self.output_dir if not opts.extract else self.spool_dir())
         target_dir.mkdir(parents=True, exist_ok=True)
         final = target_dir / remote.filename
+        if opts.cache_dir is not None:
+            sweep_temps(target_dir, None)  # what killed fetches of this host left
         if opts.cache_dir is not None and final.is_file():
             if hash_file(final) == digest:
                 return final, "cached"
             final.unlink()  # the cache never keeps a corrupt file
         got = ""
         for _ in range(2):
-            temp = target_dir / f".{remote.filename}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            temp = temp_path(final)
             try:
                 with temp.open("wb") as f:
                     hashing = HashingWriter(f)
@@ -185,7 +187,10 @@ class _Fetch:
         # archive's verified download.
         with self.lock:
             if self.spool is None:
-                self.spool = Path(tempfile.mkdtemp(prefix="rockshard-download-"))
+                base = Path(tempfile.gettempdir())
+                sweep_temps(base, None)  # spool dirs of killed fetches of this host
+                self.spool = temp_path(base / "rockshard-download")
+                self.spool.mkdir()
             return self.spool
 
     # -- stage 4: extract -----------------------------------------------------------------
@@ -210,22 +215,51 @@ class _Fetch:
     def extract_one(self, remote: Remote, path: Path, index: Index | None) -> None:
         if self.stop.is_set():
             raise _CancelledError()
+        digest = self.digests[remote.filename]
+        verify = remote.filename in self.verify_while_extracting
+        written: list[str] = []
         with path.open("rb", buffering=0) as raw:
-            done = extract(
-                raw,
-                remote.compression,
-                self.root,
-                self.options.layout,
-                remote.name.stem,
-                remote.filename,
-                claims=self.claims,
-                index=index,
-                on_manifest=self.on_manifest,
-            )
+            source = _HashingReader(raw, self.progress) if verify else raw
+            try:
+                done = extract(
+                    source,  # type: ignore[arg-type]
+                    remote.compression,
+                    self.root,
+                    self.options.layout,
+                    remote.name.stem,
+                    remote.filename,
+                    claims=self.claims,
+                    index=index,
+                    on_manifest=self.on_manifest,
+                    written=written,
+                )
+            except RockshardError:
+                if isinstance(source, _HashingReader):
+                    self.check_digest(remote, source, digest, written)
+                raise
+            if isinstance(source, _HashingReader):
+                self.check_digest(remote, source, digest, written)
         with self.lock:
             self.result.files += done.files
             self.result.content_bytes += done.bytes
             self.result.copied_links.extend(done.copied_links)
+
+    def check_digest(
+        self, remote: Remote, source: _HashingReader, digest: str, written: list[str]
+    ) -> None:
+        """The whole archive was read through ``source``: on a mismatch, take back every
+        path it wrote and fail."""
+        got = source.finish()
+        if got == digest:
+            return
+        for rel in reversed(written):
+            full = self.root.full(rel)
+            if full.is_symlink() or full.is_file():
+                full.unlink()
+        raise CorruptArchiveError(
+            f"{remote.filename}: sha256 {got} does not match its sidecar {digest}; "
+            "what was extracted from it was removed"
+        )
 
     # -- orchestration --------------------------------------------------------------------
     def execute(self) -> FetchResult:
@@ -357,6 +391,31 @@ class _Fetch:
             else:
                 raise exc
         raise ProblemsError(lines)
+
+
+class _HashingReader:
+    """A raw archive read through sha256 (and progress), for the decompressor."""
+
+    def __init__(self, raw: BinaryIO, progress: OnBytes | None) -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.progress = progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.sha.update(data)
+        if self.progress is not None and data:
+            self.progress(len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def finish(self) -> str:
+        """Read what the decompressor left (the index frame, trailing bytes); the digest."""
+        while self.read(CHUNK):
+            pass
+        return self.sha.hexdigest()
 
 
 class _CancelledError(Exception):

@@ -3,18 +3,25 @@
 Publishing is atomic for readers: the archive first, its ``.sha256sum`` sidecar last (an archive
 without a sidecar is absent). Identical content already there is a no-op; different content is
 refused, naming both digests, unless ``overwrite``.
+
+Publishing is create-if-absent (the store's exclusive create or conditional write), so two
+shards pushing one name at the same instant are told apart: identical content, both succeed;
+different content, exactly one fails naming both digests. An archive under the final name with
+no sidecar is either another push between its two writes (its sidecar follows within
+moments) or what a killed push left: it is replaced once it is older than ``grace`` seconds.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from action_lib.artifacts.archive import COMPRESSIONS, write_archive
+from action_lib.artifacts.archive import COMPRESSIONS, HashingWriter, write_archive
 from action_lib.artifacts.names import (
     ArtifactName,
     format_digest,
@@ -25,7 +32,7 @@ from action_lib.artifacts.names import (
 from action_lib.artifacts.plan import MissingArtifactsError, Wanted
 from action_lib.errors import InputError, OperationError, RockshardError
 from action_lib.inputs.suggest import unknown
-from action_lib.stores.base import OnBytes, Store
+from action_lib.stores.base import AlreadyExistsError, OnBytes, Store, Upload
 
 Status = Literal[
     "uploaded", "unchanged", "overwritten", "fetched", "cached", "copied", "would copy"
@@ -78,6 +85,118 @@ def _dir_size(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*"))
 
 
+GRACE_SECONDS = 120.0  # an unpublished archive younger than this may be a live push's
+
+
+class _Discard:
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        return len(data)
+
+
+def stored_digest(store: Store, run: str, name: str) -> str | None:
+    """The sha256 of a stored file: recorded with it, else computed; None when absent."""
+    info = store.stat(run, name)
+    if info is None:
+        return None
+    if info.digest:
+        return info.digest
+    hashing = HashingWriter(_Discard())  # type: ignore[arg-type]
+    try:
+        store.download(run, name, hashing)
+    except OperationError:
+        if store.stat(run, name) is None:
+            return None
+        raise
+    return hashing.sha.hexdigest()
+
+
+def _differs(filename: str, location: str, stored: str, new: str) -> OperationError:
+    return OperationError(
+        f"{filename}: different content is already in {location} "
+        f"(stored sha256 {stored}, new sha256 {new}); use --overwrite to replace it"
+    )
+
+
+def _sidecar_digest(store: Store, run: str, filename: str) -> str | None:
+    text = store.read_text(run, sidecar(filename))
+    return parse_digest(text, store.location(run) + "/" + sidecar(filename)) if text else None
+
+
+def publish(
+    store: Store,
+    run: str,
+    filename: str,
+    upload: Upload,
+    digest: str,
+    *,
+    overwrite: bool = False,
+    grace: float = GRACE_SECONDS,
+    progress: OnBytes | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Status:
+    """Publish a written upload (archive, then sidecar), create-if-absent; its status:
+    uploaded, unchanged or overwritten. Different content raises OperationError."""
+    location = store.location(run)
+    old = _sidecar_digest(store, run, filename)
+    if old == digest:
+        upload.abort()
+        return "unchanged"
+    if old is not None and not overwrite:
+        upload.abort()
+        raise _differs(filename, location, old, digest)
+    if old is not None:
+        store.delete(run, sidecar(filename))  # readers see it absent, not mismatched
+        upload.commit(progress, digest=digest)
+        store.write_text(run, sidecar(filename), format_digest(digest))
+        return "overwritten"
+    ours = True
+    for _ in range(5):
+        try:
+            upload.commit(progress, digest=digest, if_absent=True)
+            break
+        except AlreadyExistsError:
+            pass
+        info = store.stat(run, filename)
+        existing = stored_digest(store, run, filename) if info is not None else None
+        if existing is None:
+            continue  # removed meanwhile: try again
+        if existing == digest:  # identical content, published by another push (or ours)
+            upload.abort()
+            ours = False
+            break
+        # Different content without a sidecar yet: a live push between its two writes, or
+        # the leftover of a killed one. Wait for its sidecar, at most until it is stale.
+        deadline = time.monotonic() + max(0.0, grace - (time.time() - info.modified))  # type: ignore[union-attr]
+        other = _sidecar_digest(store, run, filename)
+        while other is None and time.monotonic() < deadline:
+            sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+            other = _sidecar_digest(store, run, filename)
+        if other is not None:
+            upload.abort()
+            if other == digest:
+                return "unchanged"
+            raise _differs(filename, location, other, digest)
+        store.delete(run, filename)  # a dead push's archive; nobody published it
+    else:
+        upload.abort()
+        raise OperationError(f"{filename}: could not publish in {location}: the name kept changing")
+    try:
+        store.write_text(run, sidecar(filename), format_digest(digest), if_absent=True)
+    except AlreadyExistsError:
+        other = _sidecar_digest(store, run, filename)
+        if other == digest:
+            return "unchanged"
+        raise _differs(filename, location, other or "(unreadable)", digest) from None
+    if ours:  # compare after writing: our archive is still the one under the name
+        now = store.stat(run, filename)
+        if now is None or now.identity != upload.identity:
+            store.delete(run, sidecar(filename))
+            raise OperationError(
+                f"{filename}: replaced in {location} by another push while it was published"
+            )
+    return "uploaded" if ours else "unchanged"
+
+
 def push_one(
     store: Store,
     run: str,
@@ -95,29 +214,11 @@ def push_one(
     upload = store.begin_upload(run, filename)
     try:
         info = write_archive(directory, upload.file, compression, level, threads, progress)
-        old_text = store.read_text(run, sidecar(filename))
-        old = (
-            parse_digest(old_text, store.location(run) + "/" + sidecar(filename))
-            if old_text
-            else None
-        )
-        if old == info.digest:
-            upload.abort()
-            return Moved(filename, info.size, info.digest, "unchanged")
-        if old is not None and not overwrite:
-            upload.abort()
-            raise OperationError(
-                f"{filename}: different content is already in {store.location(run)} "
-                f"(stored sha256 {old}, new sha256 {info.digest}); use --overwrite to replace it"
-            )
-        if old is not None:
-            store.delete(run, sidecar(filename))  # readers see it absent, not mismatched
-        upload.commit()
+        status = publish(store, run, filename, upload, info.digest, overwrite=overwrite)
     except BaseException:
         upload.abort()
         raise
-    store.write_text(run, sidecar(filename), format_digest(info.digest))
-    return Moved(filename, info.size, info.digest, "overwritten" if old else "uploaded")
+    return Moved(filename, info.size, info.digest, status)
 
 
 def push(

@@ -1,4 +1,4 @@
-"""``rockshard artifacts populate|push|fetch|copy|ls|info``: moving artifacts between stages."""
+"""``rockshard artifacts populate|push|fetch|copy|ls|gc|info``: moving artifacts between stages."""
 
 from __future__ import annotations
 
@@ -250,6 +250,23 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gc(args: argparse.Namespace) -> int:
+    if args.older_than < 0:
+        raise InputError(f"--older-than {args.older_than:g}: must be 0 or more seconds")
+    ctx = common.store_context(args)
+    run = None if args.all_runs else ctx.run
+    found = ctx.store.gc(run, args.older_than, dry_run=args.dry_run)
+    where = ctx.store.url if run is None else ctx.store.location(run)
+    verb = "would remove" if args.dry_run else "removed"
+    if args.format == "json":
+        emit_json({"store": ctx.store.url, "run": run, "dry_run": args.dry_run, "leftovers": found})
+    else:
+        for line in found:
+            print(f"{verb} {line}")
+        print(f"gc: {verb} {len(found)} leftover(s) in {where}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     ctx = common.store_context(args)
     job = _stage_job(args, ctx, "info")
@@ -374,6 +391,22 @@ def register(commands: Any) -> None:
     p.add_argument("--all-runs", action="store_true", help="list the run folders instead")
     add_store_args(p, conditions_too=False)
     p.set_defaults(handler=_cmd_ls)
+
+    p = sub.add_parser(
+        "gc", help="remove what killed pushes left: temporary files, incomplete uploads"
+    )
+    p.add_argument("--all-runs", action="store_true", help="every run of the store, not one")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="only leftovers started this long ago (default: %(default)g; a live push's are "
+        "younger); temporary files of dead processes of this host go at any age",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list, do not remove")
+    add_store_args(p, conditions_too=False)
+    p.set_defaults(handler=_cmd_gc)
 
     p = sub.add_parser("info", help="what a stage would fetch and push, with sizes when present")
     add_topology_arg(p)

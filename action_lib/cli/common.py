@@ -8,9 +8,11 @@ as flags; ``--gha`` (kept for callers of earlier versions) also reads ``INPUT_*`
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from action_lib.edges.retry import stderr_reporter
 from action_lib.errors import InputError
 from action_lib.inputs.lists import parse_list
 from action_lib.jobs.model import RunRef, StageJob
@@ -170,8 +172,14 @@ def open_run(settings: StoreSettings) -> RunRef:
         endpoint_url=settings.endpoint_url.value or None,
         jobs=settings.jobs.value,
         retry_budget=settings.retry_seconds.value,
+        on_retry=stderr_reporter(),
+        on_notice=_notice,
     )
     return RunRef(store, settings.run_folder)
+
+
+def _notice(text: str) -> None:
+    sys.stderr.write(f"rockshard: note: {text}\n")
 
 
 def job_conditions(args: argparse.Namespace, settings: StoreSettings) -> Conditions:

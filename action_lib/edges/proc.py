@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import time
@@ -11,6 +10,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from action_lib.edges.retry import (
+    Budget,
+    Reporter,
+    RetriesExhaustedError,
+    RetryPolicy,
+    Transient,
+    retry,
+)
 from action_lib.errors import OperationError
 from action_lib.settings import environment
 
@@ -56,18 +63,20 @@ def run(
     retries: int = 0,
     retry_if: Callable[[Result], bool] | None = None,
     backoff: float = 1.0,
+    on_retry: Reporter | None = None,
 ) -> Result:
     """Run a command. A failure raises ProcessError naming the command and quoting its stderr.
 
-    ``retries`` extra attempts are made, with exponential backoff and jitter, while
-    ``retry_if(result)`` says the failure is transient. A timeout kills the process.
+    ``retries`` extra attempts are made (:func:`action_lib.edges.retry.retry`: exponential
+    backoff with full jitter, each reported to ``on_retry``) while ``retry_if(result)`` says
+    the failure is transient. A timeout kills the process.
     """
     argv = tuple(str(a) for a in args)
     if not argv:
         raise ValueError("empty command")
     merged_env = environment.child(env)
-    attempt = 0
-    while True:
+
+    def attempt() -> Result:
         try:
             completed = subprocess.run(
                 argv,
@@ -88,16 +97,25 @@ def run(
         result = Result(argv, completed.returncode, completed.stdout or "", completed.stderr or "")
         if result.returncode == 0 or not check:
             return result
-        if attempt < retries and retry_if is not None and retry_if(result):
-            time.sleep(backoff * (2**attempt) * (0.5 + random.random()))
-            attempt += 1
-            continue
         detail = _tail(result.stderr) or _tail(result.stdout)
         raise ProcessError(
             f"{_quote(argv)} failed with exit status {result.returncode}"
             + (f": {detail}" if detail else ""),
             result,
         )
+
+    def classify(exc: BaseException) -> Transient | None:
+        result = exc.result if isinstance(exc, ProcessError) else None
+        if result is None or retry_if is None or not retry_if(result):
+            return None
+        return Transient("process", detail=_tail(result.stderr, 1) or f"exit {result.returncode}")
+
+    # Attempt-bounded, not time-bounded: the process's own timeout bounds each attempt.
+    policy = RetryPolicy({"process": Budget(retries + 1, float("inf"))}, base=backoff, cap=600.0)
+    try:
+        return retry(attempt, _quote(argv), classify=classify, policy=policy, on_retry=on_retry)
+    except RetriesExhaustedError as exc:
+        raise exc.last from None
 
 
 def stream(

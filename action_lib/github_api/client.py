@@ -6,7 +6,6 @@ fails raises OperationError, which callers turn into "every stage affected, beca
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +15,14 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
+from action_lib.edges.retry import (
+    Budget,
+    Reporter,
+    RetriesExhaustedError,
+    RetryPolicy,
+    Transient,
+    retry,
+)
 from action_lib.errors import InputError, OperationError
 from action_lib.impact.analyze import Change
 
@@ -93,8 +100,10 @@ class GitHubClient:
         seconds_between_requests: float | None = 0.25,
         sleep: Callable[[float], None] = time.sleep,
         per_page: int = 100,
+        on_retry: Reporter | None = None,
     ) -> None:
         self.retries = retries
+        self.on_retry = on_retry
         self.backoff = backoff
         self.max_wait = max_wait
         self._sleep = sleep
@@ -118,55 +127,81 @@ class GitHubClient:
         """Close the HTTP connections."""
         self._github.close()
 
-    def _delay(self, exc: Exception, attempt: int) -> tuple[float | None, str]:
-        """Seconds to wait before another attempt (None: do not retry), and a description."""
-        backoff = self.backoff * (2**attempt) * (0.5 + random.random())
+    def _classify(self, exc: BaseException) -> Transient | None:
+        """The kind of a transient failure (with GitHub's requested wait), None if permanent.
+        A rate limit whose reset is further than ``max_wait`` waits more than its budget, so
+        it gives up at once."""
         if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-            return backoff, f"connection failed: {exc}"
+            return Transient("connection", detail=f"connection failed: {exc}")
         if not isinstance(exc, GithubException):
-            return None, str(exc)
-        headers = _headers(exc)
-        message = _message(exc)
-        text = f"HTTP {exc.status}" + (f": {message}" if message else "")
+            return None
+        text = self._text(exc)
         if exc.status in (500, 502, 503, 504):
-            return backoff, text
+            return Transient("server", detail=text)
         if not _rate_limited(exc):
-            return None, text
-        wait = backoff
+            return None
+        headers = _headers(exc)
+        wait: float | None = None
         if "retry-after" in headers:
             wait = float(headers["retry-after"])
         elif (
             str(headers.get("x-ratelimit-remaining", "")) == "0" and "x-ratelimit-reset" in headers
         ):
             wait = max(0.0, float(headers["x-ratelimit-reset"]) - time.time()) + 1.0
-        if wait > self.max_wait:
-            return None, f"{text} (the limit resets in {wait:.0f} s)"
-        return wait, text
+        if wait is not None and wait > self.max_wait:
+            return Transient("throttled", wait, f"{text} (the limit resets in {wait:.0f} s)")
+        return Transient("throttled", wait, text)
+
+    @staticmethod
+    def _text(exc: BaseException) -> str:
+        if isinstance(exc, GithubException):
+            message = _message(exc)
+            return f"HTTP {exc.status}" + (f": {message}" if message else "")
+        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+            return f"connection failed: {exc}"
+        return str(exc)
 
     def call(
         self, what: str, fn: Callable[[], T], refused: Callable[[int], str] | None = None
     ) -> T:
-        """``fn()``, retried; a failure raises OperationError. With ``refused``, a 401, 403
-        (not a rate limit) or 404 raises InputError with ``refused(status)`` instead."""
-        attempt = 0
-        while True:
-            try:
-                return fn()
-            except (GithubException, requests.RequestException) as exc:
-                delay, text = self._delay(exc, attempt)
-                if (
-                    refused is not None
-                    and delay is None
-                    and isinstance(exc, GithubException)
-                    and exc.status in (401, 403, 404)
-                    and not _rate_limited(exc)
-                ):
-                    raise InputError(f"GitHub API: {refused(exc.status)} ({text})") from None
-                if delay is None or attempt >= self.retries:
-                    tries = f" after {attempt + 1} attempts" if attempt else ""
-                    raise OperationError(f"GitHub API: {what} failed{tries}: {text}") from None
-                self._sleep(delay)
-                attempt += 1
+        """``fn()``, retried (:func:`action_lib.edges.retry.retry`: ``retries`` extra attempts
+        with jittered backoff, a rate limit's wait honoured up to ``max_wait``; each retry
+        reported to ``on_retry``); a failure raises OperationError. With ``refused``, a 401,
+        403 (not a rate limit) or 404 raises InputError with ``refused(status)`` instead."""
+        budget = Budget(self.retries + 1, float("inf"))
+        policy = RetryPolicy(
+            {
+                "throttled": Budget(self.retries + 1, self.max_wait),
+                "server": budget,
+                "connection": budget,
+            },
+            base=self.backoff,
+            cap=self.max_wait,
+        )
+        try:
+            return retry(
+                fn,
+                f"GitHub API: {what}",
+                classify=self._classify,
+                policy=policy,
+                on_retry=self.on_retry,
+                sleep=self._sleep,
+            )
+        except RetriesExhaustedError as exc:
+            transient = self._classify(exc.last)
+            text = transient.detail if transient is not None else self._text(exc.last)
+            tries = f" after {exc.attempts} attempts" if exc.attempts > 1 else ""
+            raise OperationError(f"GitHub API: {what} failed{tries}: {text}") from None
+        except (GithubException, requests.RequestException) as exc:
+            text = self._text(exc)
+            if (
+                refused is not None
+                and isinstance(exc, GithubException)
+                and exc.status in (401, 403, 404)
+                and not _rate_limited(exc)
+            ):
+                raise InputError(f"GitHub API: {refused(exc.status)} ({text})") from None
+            raise OperationError(f"GitHub API: {what} failed: {text}") from None
 
     def pull_request_files(self, repository: str, number: int) -> ChangedFiles:
         """Every file of pull request ``number`` (all pages)."""

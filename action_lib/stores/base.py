@@ -8,10 +8,30 @@ and :mod:`action_lib.artifacts.fetch`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from action_lib.errors import InputError, OperationError
+
 OnBytes = Callable[[int], None]  # called with each count of bytes moved
+Notice = Callable[[str], None]
+SCHEMES = ("s3://", "file://")
+
+
+class AlreadyExistsError(OperationError):
+    """A create-if-absent write found the name taken; nothing was replaced."""
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """A stored file: size, modification time (epoch seconds), the sha256 recorded with it
+    when the store keeps one, and an identity that changes whenever the file is replaced."""
+
+    size: int
+    modified: float
+    digest: str | None
+    identity: str
 
 
 class Sink(Protocol):
@@ -24,9 +44,14 @@ class Upload(Protocol):
     """A file being written to a store; readers see nothing until ``commit``."""
 
     file: BinaryIO
+    identity: str  # of the published file, after ``commit``
 
-    def commit(self, progress: OnBytes | None = None) -> None:
-        """Publish the file under its final name (atomically for readers)."""
+    def commit(
+        self, progress: OnBytes | None = None, *, digest: str = "", if_absent: bool = False
+    ) -> None:
+        """Publish the file under its final name (atomically for readers), recording its
+        sha256 ``digest`` where the store can. With ``if_absent``, raise AlreadyExistsError
+        when the name is taken (the upload stays ready for another commit or an abort)."""
 
     def abort(self) -> None:
         """Discard the file; nothing is published."""
@@ -36,6 +61,10 @@ class Store(Protocol):
     """Where artifacts live between the jobs of a pipeline."""
 
     url: str
+
+    @property
+    def conditional_writes(self) -> bool:
+        """True when create-if-absent is enforced by the store itself, not compared after."""
 
     def location(self, run: str) -> str:
         """The URL (or path) of a run's folder, for messages."""
@@ -61,8 +90,16 @@ class Store(Protocol):
     def begin_upload(self, run: str, name: str) -> Upload:
         """Start writing a file; see :class:`Upload`."""
 
-    def write_text(self, run: str, name: str, text: str) -> None:
-        """Write a small file atomically."""
+    def write_text(self, run: str, name: str, text: str, *, if_absent: bool = False) -> None:
+        """Write a small file atomically; with ``if_absent``, AlreadyExistsError when taken."""
+
+    def stat(self, run: str, name: str) -> FileStat | None:
+        """A file's size, time, recorded digest and identity; None when absent."""
+
+    def gc(self, run: str | None, older_than: float, *, dry_run: bool = False) -> list[str]:
+        """Remove what dead writers left in ``run`` (all runs when None): temporary files,
+        incomplete multipart uploads, started more than ``older_than`` seconds ago. Returns a
+        line per leftover."""
 
     def delete(self, run: str, name: str) -> None:
         """Remove a file; absent is fine."""
@@ -78,12 +115,28 @@ def open_store(
     endpoint_url: str | None = None,
     jobs: int = 4,
     retry_budget: float | None = None,
+    on_retry: Callable[..., None] | None = None,
+    on_notice: Notice | None = None,
 ) -> Store:
-    """The store for ``url``: ``s3://bucket/prefix`` or a local directory ("" = ``local_default``)."""
+    """The store for ``url``: ``s3://bucket/prefix``, ``file://path`` or a plain path
+    ("" = ``local_default``); any other ``scheme://`` is an InputError naming the schemes."""
+    scheme, sep, _ = url.partition("://")
+    if sep and not url.startswith(SCHEMES) and "/" not in scheme and "\\" not in scheme:
+        raise InputError(
+            f"store '{url}': unknown scheme '{scheme}://' (use s3://BUCKET/PREFIX, "
+            "file://PATH or a directory)"
+        )
     if url.startswith("s3://"):
         from action_lib.stores.s3 import S3Store
 
-        return S3Store(url, endpoint_url=endpoint_url, jobs=jobs, retry_budget=retry_budget)
+        return S3Store(
+            url,
+            endpoint_url=endpoint_url,
+            jobs=jobs,
+            retry_budget=retry_budget,
+            on_retry=on_retry,
+            on_notice=on_notice,
+        )
     from action_lib.stores.local import LocalStore
 
     if url.startswith("file://"):

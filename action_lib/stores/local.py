@@ -1,35 +1,111 @@
-"""LocalStore: a plain directory; writes go to a hidden temporary name, then are renamed."""
+"""LocalStore: a plain directory; writes go to a hidden temporary name, then are published.
+
+Publishing is a rename, or, for create-if-absent, a hard link (``os.link`` fails when the name
+exists: an exclusive create). Temporary names carry the writer's host and process id, so a
+later writer on the same host removes what a dead one left (:func:`sweep_temps`).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from action_lib.errors import OperationError
-from action_lib.stores.base import OnBytes, Sink
+from action_lib.stores.base import AlreadyExistsError, FileStat, OnBytes, Sink
 
 CHUNK = 1 << 20
 TEMP_MARK = ".tmp-"
+_HOST = socket.gethostname().replace("-", "_").replace(".", "_")[:40] or "host"
 
 
 def _is_temp(name: str) -> bool:
     return name.startswith(".") and TEMP_MARK in name
 
 
+def temp_path(final: Path) -> Path:
+    """A hidden temporary name beside ``final``: ``.{name}.tmp-{pid}-{host}-{random}``."""
+    return final.parent / f".{final.name}{TEMP_MARK}{os.getpid()}-{_HOST}-{uuid.uuid4().hex[:8]}"
+
+
+def _writer_dead(name: str) -> bool:
+    """True when the temporary file's writer was a process of this host that is gone."""
+    tail = name.rpartition(TEMP_MARK)[2]
+    pid_text, _, rest = tail.partition("-")
+    host = rest.rpartition("-")[0]
+    if host != _HOST or not pid_text.isdigit() or sys.platform == "win32":
+        return False  # another host's, or an old name: left to the age rule
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def sweep_temps(folder: Path, older_than: float | None, *, dry_run: bool = False) -> list[str]:
+    """Remove temporary files (and directories) in ``folder`` whose writer is dead, or (when
+    ``older_than`` is given) last written more than ``older_than`` seconds ago; their paths."""
+    removed: list[str] = []
+    now = time.time()
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _is_temp(entry.name) or entry.is_symlink():
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        if _writer_dead(entry.name) or (older_than is not None and age >= older_than):
+            if dry_run:
+                pass
+            elif entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+            removed.append(entry.path)
+    return removed
+
+
 class _LocalUpload:
     def __init__(self, final: Path) -> None:
         self.final = final
         final.parent.mkdir(parents=True, exist_ok=True)
-        self.temp = final.parent / f".{final.name}{TEMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.temp = temp_path(final)
         self.file: BinaryIO = self.temp.open("wb")
+        self.identity = ""
+        self.exclusive = True  # False once hard links turned out unsupported here
 
-    def commit(self, progress: OnBytes | None = None) -> None:
+    def commit(
+        self, progress: OnBytes | None = None, *, digest: str = "", if_absent: bool = False
+    ) -> None:
         self.file.close()
-        self.temp.replace(self.final)
+        if not if_absent:
+            self.temp.replace(self.final)
+        else:
+            try:
+                os.link(self.temp, self.final)  # exclusive: fails when the name exists
+            except FileExistsError:
+                raise AlreadyExistsError(f"{self.final} exists") from None
+            except OSError:  # no hard links on this file system: check, then rename
+                self.exclusive = False
+                if self.final.exists():
+                    raise AlreadyExistsError(f"{self.final} exists") from None
+                self.temp.replace(self.final)
+            else:
+                self.temp.unlink()
+        info = self.final.stat()
+        self.identity = f"{info.st_dev}:{info.st_ino}"
 
     def abort(self) -> None:
         self.file.close()
@@ -42,6 +118,11 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root.expanduser().absolute()
         self.url = str(self.root)
+
+    @property
+    def conditional_writes(self) -> bool:
+        """Hard links give an exclusive create (a file system without them: compare after)."""
+        return True
 
     def _path(self, run: str, name: str = "") -> Path:
         path = self.root.joinpath(*run.split("/"))
@@ -106,20 +187,38 @@ class LocalStore:
 
     def begin_upload(self, run: str, name: str) -> _LocalUpload:
         try:
-            return _LocalUpload(self._path(run, name))
+            upload = _LocalUpload(self._path(run, name))
+            sweep_temps(upload.final.parent, None)  # what dead writers of this host left
+            return upload
         except OSError as exc:
             raise OperationError(
                 f"cannot write to {self._path(run)}: {exc.strerror or exc}"
             ) from None
 
-    def write_text(self, run: str, name: str, text: str) -> None:
+    def write_text(self, run: str, name: str, text: str, *, if_absent: bool = False) -> None:
         upload = self.begin_upload(run, name)
         try:
             upload.file.write(text.encode("utf-8"))
+            upload.commit(if_absent=if_absent)
         except BaseException:
             upload.abort()
             raise
-        upload.commit()
+
+    def stat(self, run: str, name: str) -> FileStat | None:
+        try:
+            info = self._path(run, name).stat()
+        except FileNotFoundError:
+            return None
+        return FileStat(info.st_size, info.st_mtime, None, f"{info.st_dev}:{info.st_ino}")
+
+    def gc(self, run: str | None, older_than: float, *, dry_run: bool = False) -> list[str]:
+        folders = [self._path(run)] if run is not None else []
+        if run is None and self.root.is_dir():
+            folders = [self.root, *sorted(p for p in self.root.rglob("*") if p.is_dir())]
+        removed: list[str] = []
+        for folder in folders:
+            removed += sweep_temps(folder, older_than, dry_run=dry_run)
+        return [f"temporary file {path}" for path in removed]
 
     def delete(self, run: str, name: str) -> None:
         self._path(run, name).unlink(missing_ok=True)
