@@ -29,3 +29,18 @@ def therock_dir() -> Path:
 def therock_topology_path(therock_dir: Path) -> Path:
     """TheRock's real BUILD_TOPOLOGY.toml."""
     return therock_dir / "BUILD_TOPOLOGY.toml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--slow``: also run the tests marked slow (soak, 50 races, 50 kills)."""
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the slow tests unless ``--slow`` is given or ``-m`` names them."""
+    if config.getoption("--slow") or "slow" in str(config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow or -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
