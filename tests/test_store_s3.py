@@ -231,13 +231,13 @@ def test_endpoint_and_retry_budget_from_the_environment(
 ) -> None:
     """The settings layer reads AWS_ENDPOINT_URL and ROCKSHARD_S3_RETRY_SECONDS; the store
     reads no environment."""
-    environ = {"AWS_ENDPOINT_URL": moto_endpoint, "ROCKSHARD_S3_RETRY_SECONDS": "7"}
+    environ = {"AWS_ENDPOINT_URL": moto_endpoint, "ROCKSHARD_S3_RETRY_SECONDS": "30"}
     settings = store_settings(Layers(flags={"store": s3_bucket}, environ=environ))
     store = open_run(settings).store
     assert isinstance(store, S3Store)
     assert store.endpoint_url == moto_endpoint
-    assert store.policy.budget("throttled").seconds == 7.0
-    assert store.policy.budget("refused").seconds < 7.0
+    assert store.policy.budget("throttled").seconds == 30.0  # the patient kinds: 300 -> 30
+    assert store.policy.budget("refused").seconds == 10.0  # the quick ones stay quick
     assert store.listing("1-linux") == {}
 
 
