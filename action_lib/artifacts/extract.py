@@ -38,6 +38,7 @@ from action_lib.artifacts.tarfmt import (
     SYMLINK,
     Member,
     TarFormatError,
+    TarReader,
     read_member,
 )
 from action_lib.errors import OperationError
@@ -269,68 +270,8 @@ class Extracted:
     copied_links: list[str] = field(default_factory=list)
 
 
-class _TarStream:
-    """Exact reads, skips and copies over a decompressed tar stream, through one buffer:
-    file contents go from the decompressor's output to ``os.write`` without another copy."""
-
-    def __init__(self, stream: BinaryIO, archive: str) -> None:
-        self.stream = stream
-        self.archive = archive
-        self.buf = bytearray(CHUNK)
-        self.view = memoryview(self.buf)
-        self.pos = 0
-        self.end = 0
-
-    def _fill(self) -> bool:
-        """Refill the buffer (keeping unread bytes); False at the end of the stream."""
-        if self.pos:
-            rest = self.end - self.pos
-            self.buf[:rest] = self.view[self.pos : self.end]
-            self.pos, self.end = 0, rest
-        n = self.stream.readinto(self.view[self.end :])  # type: ignore[attr-defined]
-        if not n:
-            return False
-        self.end += n
-        return True
-
-    def read(self, n: int) -> bytes:
-        while self.end - self.pos < n:
-            if not self._fill():
-                break
-        data = bytes(self.view[self.pos : min(self.end, self.pos + n)])
-        self.pos += len(data)
-        return data
-
-    def skip(self, size: int) -> None:
-        remaining = size + (-size % BLOCK)
-        while remaining > 0:
-            if self.pos == self.end and not self._fill():
-                raise TarFormatError(f"{self.archive}: truncated tar archive")
-            k = min(remaining, self.end - self.pos)
-            self.pos += k
-            remaining -= k
-
-    def copy(self, fd: int, size: int) -> None:
-        remaining = size
-        view = self.view
-        while remaining > 0:
-            if self.pos == self.end and not self._fill():
-                raise TarFormatError(f"{self.archive}: truncated tar archive")
-            k = min(remaining, self.end - self.pos)
-            chunk = view[self.pos : self.pos + k]
-            while chunk:
-                chunk = chunk[os.write(fd, chunk) :]
-            self.pos += k
-            remaining -= k
-        if size % BLOCK:
-            self.skip_padding(-size % BLOCK)
-
-    def skip_padding(self, pad: int) -> None:
-        """Skip ``pad`` bytes of block padding."""
-        while self.end - self.pos < pad:
-            if not self._fill():
-                raise TarFormatError(f"{self.archive}: truncated tar archive")
-        self.pos += pad
+class _TarStream(TarReader):
+    """A tar stream whose first member must be the artifact manifest."""
 
     def manifest(self) -> tuple[tuple[str, ...], bytes]:
         first = read_member(self.read, self.archive)

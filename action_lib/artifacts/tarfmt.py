@@ -2,12 +2,15 @@
 
 Written here rather than through ``tarfile`` so that archives are byte-identical across Python
 versions, and so that reading is strict: only files, directories, symlinks and hard links pass.
+:class:`TarReader` reads a decompressed stream through one buffer, with no copy in between.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from action_lib.errors import OperationError
 
@@ -26,6 +29,7 @@ _KINDS = {
 }
 _SPECIAL = {b"3": "character device", b"4": "block device", b"6": "fifo"}
 OWNER = "root"
+READ_CHUNK = 1 << 20
 
 
 class TarFormatError(OperationError):
@@ -192,3 +196,71 @@ def read_member(read: Callable[[int], bytes], where: str) -> Member | None:
         elif kind != REGULAR:
             size = 0
         return Member(name.rstrip("/"), kind, size, _number(block[100:108]) & 0o7777, link)
+
+
+class TarReader:
+    """Exact reads, skips and copies over a decompressed tar stream (anything with
+    ``readinto``), through one buffer: file contents go from the decompressor's output to
+    ``os.write`` without another copy."""
+
+    def __init__(self, stream: BinaryIO, archive: str) -> None:
+        self.stream = stream
+        self.archive = archive
+        self.buf = bytearray(READ_CHUNK)
+        self.view = memoryview(self.buf)
+        self.pos = 0
+        self.end = 0
+
+    def _fill(self) -> bool:
+        """Refill the buffer (keeping unread bytes); False at the end of the stream."""
+        if self.pos:
+            rest = self.end - self.pos
+            self.buf[:rest] = self.view[self.pos : self.end]
+            self.pos, self.end = 0, rest
+        n = self.stream.readinto(self.view[self.end :])  # type: ignore[attr-defined]
+        if not n:
+            return False
+        self.end += n
+        return True
+
+    def read(self, n: int) -> bytes:
+        """``n`` bytes (fewer only at the end of the stream)."""
+        while self.end - self.pos < n:
+            if not self._fill():
+                break
+        data = bytes(self.view[self.pos : min(self.end, self.pos + n)])
+        self.pos += len(data)
+        return data
+
+    def skip(self, size: int) -> None:
+        """Skip a member's ``size`` bytes of content and its padding."""
+        remaining = size + (-size % BLOCK)
+        while remaining > 0:
+            if self.pos == self.end and not self._fill():
+                raise TarFormatError(f"{self.archive}: truncated tar archive")
+            k = min(remaining, self.end - self.pos)
+            self.pos += k
+            remaining -= k
+
+    def copy(self, fd: int, size: int) -> None:
+        """Write a member's ``size`` bytes of content to ``fd``, then skip its padding."""
+        remaining = size
+        view = self.view
+        while remaining > 0:
+            if self.pos == self.end and not self._fill():
+                raise TarFormatError(f"{self.archive}: truncated tar archive")
+            k = min(remaining, self.end - self.pos)
+            chunk = view[self.pos : self.pos + k]
+            while chunk:
+                chunk = chunk[os.write(fd, chunk) :]
+            self.pos += k
+            remaining -= k
+        if size % BLOCK:
+            self.skip_padding(-size % BLOCK)
+
+    def skip_padding(self, pad: int) -> None:
+        """Skip ``pad`` bytes of block padding."""
+        while self.end - self.pos < pad:
+            if not self._fill():
+                raise TarFormatError(f"{self.archive}: truncated tar archive")
+        self.pos += pad
