@@ -28,16 +28,61 @@ option(ROCKSHARD_SPLIT_DEBUG
   ${_rockshard_split_default})
 unset(_rockshard_split_default)
 
-# Build paths must not leak into binaries: with these maps two builds of the same sources in
-# different directories produce the same bytes.
+# Reproducible binaries: two builds of the same sources, in different directories and at
+# different times, on different runners, must produce the same bytes (the per-arch jobs of a
+# pipeline each build the generic half of their stage, and the store accepts one content only).
+#   - build paths: mapped to fixed names (source and build dir) for every supported compiler;
+#   - PE/COFF timestamps and GUIDs (Windows DLLs and EXEs): GNU ld and lld in MinGW mode
+#     --no-insert-timestamp; MSVC link and lld-link /Brepro (content hashes instead);
+#   - the PDB path in a DLL: /PDBALTPATH:%_PDB% (its file name only);
+#   - SOURCE_DATE_EPOCH, set by the pipeline, for __DATE__ and __TIME__ (GCC and Clang honour it).
+# ROCKSHARD_REPRODUCIBLE_FLAGS go to the compilers, ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS to the
+# linkers of shared libraries, modules and executables, ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS to
+# the static-library tool; the super-build passes them to every subproject.
 set(ROCKSHARD_REPRODUCIBLE_FLAGS "")
-if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
-  foreach(_map "${CMAKE_SOURCE_DIR}=/rockshard/source" "${CMAKE_BINARY_DIR}=/rockshard/build")
+set(ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS "")
+set(ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS "")
+set(_rockshard_maps "${CMAKE_SOURCE_DIR}=/rockshard/source" "${CMAKE_BINARY_DIR}=/rockshard/build")
+if(CMAKE_C_COMPILER_ID STREQUAL "MSVC")
+  # cl.exe and link.exe (Visual Studio 2019 16.10 and later)
+  string(APPEND ROCKSHARD_REPRODUCIBLE_FLAGS " /Brepro /experimental:deterministic")
+  foreach(_map IN LISTS _rockshard_maps)
+    string(REPLACE "/rockshard/" "X:\\rockshard\\" _map "${_map}")
+    file(TO_NATIVE_PATH "${_map}" _map)
+    string(APPEND ROCKSHARD_REPRODUCIBLE_FLAGS " /pathmap:${_map}")
+  endforeach()
+  string(APPEND ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS " /Brepro /PDBALTPATH:%_PDB%")
+  string(APPEND ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS " /Brepro")
+elseif(CMAKE_C_COMPILER_ID MATCHES "Clang" AND CMAKE_C_COMPILER_FRONTEND_VARIANT STREQUAL "MSVC")
+  # clang-cl with lld-link (or link.exe): /Brepro, and GNU-style maps through /clang:
+  string(APPEND ROCKSHARD_REPRODUCIBLE_FLAGS " /Brepro -no-canonical-prefixes")
+  foreach(_map IN LISTS _rockshard_maps)
+    string(APPEND ROCKSHARD_REPRODUCIBLE_FLAGS " /clang:-ffile-prefix-map=${_map}")
+  endforeach()
+  string(APPEND ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS " /Brepro /PDBALTPATH:%_PDB%")
+  string(APPEND ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS " /Brepro")
+elseif(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+  # GCC and Clang for Linux, and for Windows with mingw-w64 (GNU ld or lld in MinGW mode)
+  foreach(_map IN LISTS _rockshard_maps)
     string(APPEND ROCKSHARD_REPRODUCIBLE_FLAGS " -ffile-prefix-map=${_map} -fdebug-prefix-map=${_map}")
   endforeach()
-  unset(_map)
-  string(STRIP "${ROCKSHARD_REPRODUCIBLE_FLAGS}" ROCKSHARD_REPRODUCIBLE_FLAGS)
+  if(WIN32)
+    if(CMAKE_C_SIMULATE_ID STREQUAL "MSVC")  # clang (GNU driver) targeting the MSVC ABI
+      string(APPEND ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS " -Wl,/Brepro -Wl,/PDBALTPATH:%_PDB%")
+    else()
+      string(APPEND ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS " -Wl,--no-insert-timestamp")
+    endif()
+  endif()
+else()
+  message(WARNING "rockshard: no reproducibility flags known for the ${CMAKE_C_COMPILER_ID} "
+    "compiler; binaries may differ between build directories")
 endif()
+foreach(_var ROCKSHARD_REPRODUCIBLE_FLAGS ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS
+    ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS)
+  string(STRIP "${${_var}}" ${_var})
+endforeach()
+unset(_map)
+unset(_rockshard_maps)
 
 # rockshard_subproject(<name> ARTIFACT <artifact> SOURCE_DIR <dir> [BUILD_DIR <dir>]
 #                      [DEPS <subproject>...] [CMAKE_ARGS <-DVAR=value>...])
@@ -118,10 +163,16 @@ function(_rockshard_init_cache name prefix_path target_specific out_var)
     "CMAKE_C_COMPILER|FILEPATH|${CMAKE_C_COMPILER}"
     "CMAKE_CXX_COMPILER|FILEPATH|${CMAKE_CXX_COMPILER}"
     "CMAKE_C_FLAGS|STRING|${CMAKE_C_FLAGS} ${ROCKSHARD_REPRODUCIBLE_FLAGS}"
-    "CMAKE_CXX_FLAGS|STRING|${CMAKE_CXX_FLAGS} ${ROCKSHARD_REPRODUCIBLE_FLAGS}")
-  foreach(_launcher CMAKE_C_COMPILER_LAUNCHER CMAKE_CXX_COMPILER_LAUNCHER)
-    if(${_launcher})
-      list(APPEND _entries "${_launcher}|STRING|${${_launcher}}")
+    "CMAKE_CXX_FLAGS|STRING|${CMAKE_CXX_FLAGS} ${ROCKSHARD_REPRODUCIBLE_FLAGS}"
+    "CMAKE_SHARED_LINKER_FLAGS|STRING|${CMAKE_SHARED_LINKER_FLAGS} ${ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS}"
+    "CMAKE_MODULE_LINKER_FLAGS|STRING|${CMAKE_MODULE_LINKER_FLAGS} ${ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS}"
+    "CMAKE_EXE_LINKER_FLAGS|STRING|${CMAKE_EXE_LINKER_FLAGS} ${ROCKSHARD_REPRODUCIBLE_LINKER_FLAGS}"
+    "CMAKE_STATIC_LINKER_FLAGS|STRING|${CMAKE_STATIC_LINKER_FLAGS} ${ROCKSHARD_REPRODUCIBLE_ARCHIVER_FLAGS}")
+  # A cross build (or a pinned toolchain) reaches every subproject through its toolchain file.
+  foreach(_var CMAKE_C_COMPILER_LAUNCHER CMAKE_CXX_COMPILER_LAUNCHER CMAKE_TOOLCHAIN_FILE
+      CMAKE_MSVC_DEBUG_INFORMATION_FORMAT)
+    if(${_var})
+      list(APPEND _entries "${_var}|STRING|${${_var}}")
     endif()
   endforeach()
   foreach(_entry IN LISTS _entries)

@@ -33,6 +33,7 @@ def act_repo(repo_root: Path, tmp_path: Path) -> Path:
     )
     for action in ("push-stage-artifacts", "fetch-stage-artifacts"):
         shutil.copytree(repo_root / "actions" / action, repo / "actions" / action)
+    shutil.copy(repo_root / "actions" / "bootstrap.sh", repo / "actions" / "bootstrap.sh")
     shutil.copy(repo_root / "BUILD_TOPOLOGY.toml", repo / "BUILD_TOPOLOGY.toml")
     (repo / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(

@@ -10,7 +10,14 @@ import pytest
 from action_lib.cli.main import main
 from action_lib.errors import FindingsError, InputError
 from action_lib.pipeline.config import PipelineConfig, parse_pipeline_config
-from action_lib.pipeline.matrix import MAX_MATRIX_ENTRIES, plan_pipeline, wave_outputs
+from action_lib.pipeline.matrix import (
+    MAX_MATRIX_ENTRIES,
+    MAX_OUTPUT_BYTES,
+    check_job_outputs,
+    outputs_size,
+    plan_pipeline,
+    wave_outputs,
+)
 from action_lib.topology import Conditions, Topology, load_topology
 from action_lib.topology import queries as q
 
@@ -78,10 +85,12 @@ runs-on = "windows-gpu"
         ("stages = 'x'\n", "[stages] must be a table", 1),
         ("[stages.math-libs]\nplatforms = 3\n", "[stages.math-libs.platforms] must be", 2),
         ("[stages.math-libs.platforms.windos]\n", "did you mean 'windows'", 1),
-        ("[stages.math-libs.platforms.windows]\nruns-on = ''\n", "non-empty string", 2),
+        ("[stages.math-libs.platforms.windows]\nruns-on = ''\n", "non-empty label", 2),
         ("[workflow]\nmax-wave = 3\n", "did you mean 'max-waves'", 2),
         ("workflow = 3\n", "[workflow] must be a table", 1),
         ("[defaults]\n[stages]\nmath-libs = { timeout = 3 }\n", "did you mean 'timeout-", 3),
+        ("[workflow]\nmax-timeout-minutes = 9000\n", "from 1 to 4320", 2),
+        ("[platforms.linux]\nruns-on = []\n", "non-empty list of labels", 2),
     ],
     ids=[
         "key-typo",
@@ -99,6 +108,8 @@ runs-on = "windows-gpu"
         "workflow-key-typo",
         "workflow-not-a-table",
         "inline-table",
+        "bad-timeout-cap",
+        "empty-label-list",
     ],
 )
 def test_settings_findings_are_located(own: Topology, text: str, fragment: str, line: int) -> None:
@@ -249,3 +260,67 @@ def test_therock_windows_matrix_is_the_windows_stage_set(
     per_arch = [e for wave in data["waves"] for e in wave if e["stage"] == "math-libs"]
     assert sorted(e["family"] for e in per_arch) == sorted(data["families"])
     assert not set(data["families"]) & {"gfx94X-dcgpu", "gfx950-dcgpu"}
+
+
+def test_runs_on_takes_a_list_of_labels(own: Topology) -> None:
+    text = '[platforms.linux]\nruns-on = ["self-hosted", "linux", "gpu"]\n'
+    config = parse_pipeline_config(text, "p.toml", tuple(own.build_stages))
+    assert config.settings("math-libs", "linux").runs_on == ("self-hosted", "linux", "gpu")
+    plan = plan_pipeline(own, Conditions("linux"), FAMILIES, config)
+    entry = json.loads(wave_outputs(plan, 6)["wave-0"])[0]
+    assert entry["runs-on"] == ["self-hosted", "linux", "gpu"]  # a JSON list for the matrix
+
+
+def test_a_comma_separated_runs_on_is_refused_with_the_list_to_write(own: Topology) -> None:
+    with pytest.raises(FindingsError) as info:
+        parse_pipeline_config('[defaults]\nruns-on = "self-hosted, gpu"\n', "p.toml")
+    message = info.value.findings[0].format()
+    assert message.startswith("p.toml:2:") and 'runs-on = ["self-hosted", "gpu"]' in message
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        ("[stages.math-libs]\ntimeout-minutes = 400\n", False),
+        ('[stages.math-libs]\ntimeout-minutes = 400\nruns-on = ["self-hosted", "big"]\n', True),
+        (
+            "[workflow]\nmax-timeout-minutes = 600\n[stages.math-libs]\ntimeout-minutes = 400\n",
+            True,
+        ),
+        ("[stages.math-libs]\ntimeout-minutes = 360\n", True),
+    ],
+    ids=["hosted-over-360", "self-hosted-label", "raised-cap", "hosted-at-360"],
+)
+def test_timeouts_are_capped_by_the_runner(own: Topology, text: str, allowed: bool) -> None:
+    config = parse_pipeline_config(text, "p.toml", tuple(own.build_stages))
+    if allowed:
+        plan_pipeline(own, Conditions("linux"), FAMILIES, config)
+        return
+    with pytest.raises(InputError) as info:
+        plan_pipeline(own, Conditions("linux"), FAMILIES, config)
+    message = str(info.value)
+    assert "stage math-libs on linux: timeout-minutes 400" in message
+    assert "[stages.math-libs] in p.toml:2" in message and "self-hosted" in message
+
+
+def test_job_outputs_are_counted_together_as_utf16() -> None:
+    # 'x' is 2 bytes in UTF-16; a character outside the BMP (an emoji) is 4, as in UTF-8.
+    assert outputs_size({"a": "x"}) == 4
+    assert outputs_size({"a": "\U0001f600"}) == 2 + 4
+    assert outputs_size({"ab": "é"}) == 4 + 2  # 2 bytes in UTF-8 as well
+    half = MAX_OUTPUT_BYTES // 4  # characters: each output alone is under the limit in UTF-8
+    check_job_outputs({"wave-0": "x" * half})
+    with pytest.raises(InputError, match=r"all of a job's outputs together \(largest: wave-1\)"):
+        check_job_outputs({"wave-0": "x" * half, "wave-1": "x" * (half + 10)})
+
+
+def test_the_cli_writes_no_output_when_all_of_them_are_too_large(
+    repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    output = tmp_path / "out"
+    output.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setattr("action_lib.pipeline.matrix.MAX_OUTPUT_BYTES", 2000)
+    argv = ["matrix", "--topology", str(repo_root / "BUILD_TOPOLOGY.toml"), "--platform", "linux"]
+    assert main([*argv, "--tier", "nightly", "--gha-output", "--repo", str(repo_root)]) == 2
+    assert output.read_text() == ""

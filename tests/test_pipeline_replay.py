@@ -232,10 +232,20 @@ def test_a_differing_generic_half_is_refused(linux_replay: ReplayRun, tmp_path: 
     assert refused.returncode == 1, refused.stdout + refused.stderr
     message = refused.stderr
     assert archive in message and f"stored sha256 {stored}" in message, message
+    # and which file: the one changed, nothing else
+    assert f"files that differ: {header.relative_to(generic).as_posix()})" in message, message
     new = re.search(r"new sha256 ([0-9a-f]{64})", message)
     assert new is not None and new.group(1) != stored, message
     assert (folder / f"{archive}.sha256sum").read_text(encoding="utf-8") == stored + "\n"
     assert hashlib.sha256((folder / archive).read_bytes()).hexdigest() == stored
+
+
+def test_the_product_is_kept_in_the_store(linux_replay: ReplayRun) -> None:
+    archive = _run_folder(linux_replay) / "product" / f"{linux_replay.run_folder}-dist.tar.zst"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    sidecar = archive.with_name(archive.name + ".sha256sum")
+    assert sidecar.read_text(encoding="utf-8").strip() == digest
+    assert f"kept:      {archive}" in linux_replay.output
 
 
 def test_stage_run_builds_no_upstream_subproject(
@@ -351,7 +361,14 @@ def test_replay_with_the_s3_store(
             else:
                 objects[key.removeprefix(folder)] = b""
     local = _run_folder(linux_replay)
-    assert sorted(objects) == sorted(p.name for p in local.iterdir())
+    # The product is kept beside the artifacts, the same bytes as the local store's replay.
+    product = f"product/{run.run_folder}-dist.tar.zst"
+    kept = {k for k in objects if k.startswith("product/")}
+    assert kept == {product, product + ".sha256sum"}
+    local_sidecar = local / "product" / f"{linux_replay.run_folder}-dist.tar.zst.sha256sum"
+    assert objects[product + ".sha256sum"] == local_sidecar.read_bytes()
+    objects = {k: v for k, v in objects.items() if k not in kept}
+    assert sorted(objects) == sorted(p.name for p in local.iterdir() if p.is_file())
     # The same archives, byte for byte: their digests (and so the shard records) match.
     for name, body in objects.items():
         if name.endswith((".sha256sum", ".json")):

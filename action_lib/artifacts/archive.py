@@ -126,16 +126,23 @@ def read_manifest(text: str, where: str) -> tuple[str, ...]:
     )
 
 
-def collect(artifact_dir: Path) -> tuple[tuple[str, ...], list[tuple[Member, Path]]]:
+def collect(
+    artifact_dir: Path, only: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], list[tuple[Member, Path]]]:
     """The manifest and the sorted members of an artifact directory, with their source paths.
 
     Every path must lie under a manifest prefix (TheRock's readers require it); special files
-    are refused. Hard-linked files become one file and hard links to it.
+    are refused. Hard-linked files become one file and hard links to it. With ``only`` (the
+    manifest of a tree archive, such as a product's ``dist``), the directory needs no manifest
+    file and entries outside those prefixes are left out.
     """
     manifest_path = artifact_dir / MANIFEST
-    if not manifest_path.is_file():
+    if only is not None:
+        manifest = tuple(check_manifest_line(p, str(artifact_dir)) for p in only)
+    elif not manifest_path.is_file():
         raise InputError(f"{artifact_dir}: no {MANIFEST}: not an artifact directory")
-    manifest = read_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    else:
+        manifest = read_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
     ancestors = {
         str(PurePosixPath(p).parents[i])
         for p in manifest
@@ -160,6 +167,8 @@ def collect(artifact_dir: Path) -> tuple[tuple[str, ...], list[tuple[Member, Pat
                     else:
                         walk(path, rel + "/")
                     continue
+                if only is not None:
+                    continue  # a tree archive holds its prefixes only
                 raise InputError(f"{path}: not under any prefix listed in {MANIFEST}")
 
     def walk_all(directory: Path, prefix: str) -> None:
@@ -196,7 +205,9 @@ def collect(artifact_dir: Path) -> tuple[tuple[str, ...], list[tuple[Member, Pat
     return manifest, members
 
 
-def _copy_file(path: Path, size: int, sink: _Sink, buf: bytearray) -> None:
+def _copy_file(
+    path: Path, size: int, sink: _Sink, buf: bytearray, sha: hashlib._Hash | None = None
+) -> None:
     view = memoryview(buf)
     remaining = size
     with path.open("rb", buffering=0) as src:
@@ -205,6 +216,8 @@ def _copy_file(path: Path, size: int, sink: _Sink, buf: bytearray) -> None:
             if not n:
                 raise OperationError(f"{path}: file shrank while being archived")
             sink.write(view[:n])
+            if sha is not None:
+                sha.update(view[:n])
             remaining -= n
     if -size % BLOCK:
         sink.write(bytes(-size % BLOCK))
@@ -263,16 +276,21 @@ def write_archive(
     level: int | None = None,
     threads: int = 1,
     progress: Callable[[int], None] | None = None,
+    *,
+    only: tuple[str, ...] | None = None,
+    contents: dict[str, str] | None = None,
 ) -> ArchiveInfo:
     """Stream the archive of ``artifact_dir`` into ``out``; nothing is held whole in memory.
 
     zstd always runs in multi-threaded mode (``threads`` >= 1 workers) with a fixed job size,
     whose output does not depend on the number of workers, so archives are identical on any
-    machine.
+    machine. ``only``: archive just these prefixes of a directory without a manifest file (see
+    :func:`collect`). ``contents``, when given, receives each member's entry
+    (:func:`member_entry`), to name the files that differ when two archives do.
     """
     if compression not in COMPRESSIONS:
         raise InputError(str(unknown("compression", compression, COMPRESSIONS, listing="one of")))
-    manifest, members = collect(artifact_dir)
+    manifest, members = collect(artifact_dir, only)
     hashing = HashingWriter(out)
     level = DEFAULT_LEVELS[compression] if level is None else level
     compressor: _Sink
@@ -294,23 +312,32 @@ def write_archive(
     batch = _Batcher(compressor)
     buf = bytearray(CHUNK)
     content = 0
-    manifest_bytes = (artifact_dir / MANIFEST).read_bytes()
+    manifest_bytes = (
+        (artifact_dir / MANIFEST).read_bytes()
+        if only is None
+        else "".join(f"{line}\n" for line in manifest).encode()
+    )
     batch.write(encode_header(Member(MANIFEST, REGULAR, len(manifest_bytes), 0o644)))
     batch.write(manifest_bytes + bytes(-len(manifest_bytes) % BLOCK))
     for member, path in members:
         batch.write(encode_header(member))
+        sha = hashlib.sha256() if contents is not None and member.kind == REGULAR else None
         if member.kind == REGULAR:
             if member.size < CHUNK:
                 data = path.read_bytes()
                 if len(data) != member.size:
                     raise OperationError(f"{path}: file changed while being archived")
                 batch.write(data + bytes(-len(data) % BLOCK))
+                if sha is not None:
+                    sha.update(data)
             else:
                 batch.flush()
-                _copy_file(path, member.size, batch, buf)
+                _copy_file(path, member.size, batch, buf, sha)
             content += member.size
             if progress is not None:
                 progress(member.size)
+        if contents is not None:
+            contents[member.path] = member_entry(member, sha.hexdigest() if sha else "")
     batch.write(end_of_archive(batch.written))
     batch.flush()
     if compression == "zstd":
@@ -319,6 +346,18 @@ def write_archive(
     else:
         hashing.write(xz.flush())
     return ArchiveInfo(hashing.sha.hexdigest(), hashing.size, content, len(members) + 1)
+
+
+def member_entry(member: Member, digest: str = "") -> str:
+    """What a member holds, in one comparable string: ``file <sha256> <mode>``, ``link ->
+    <target>``, ``hardlink => <path>``, ``dir <mode>``."""
+    if member.kind == REGULAR:
+        return f"file {digest} {member.mode:o}"
+    if member.kind == SYMLINK:
+        return f"link -> {member.link}"
+    if member.kind == HARDLINK:
+        return f"hardlink => {member.link}"
+    return f"dir {member.mode:o}"
 
 
 def read_index(read_tail: Callable[[int], bytes], size: int) -> Index | None:

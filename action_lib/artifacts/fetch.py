@@ -353,7 +353,9 @@ class _Fetch:
     def store_sidecar_copy(self, remote: Remote) -> None:
         target = self.output_dir / sidecar(remote.filename)
         temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        temp.write_text(format_digest(self.digests[remote.filename]), encoding="utf-8")
+        temp.write_text(
+            format_digest(self.digests[remote.filename]), encoding="utf-8", newline="\n"
+        )
         temp.replace(target)
         if self.options.cache_dir is not None:
             cached = self.options.cache_dir / remote.filename

@@ -213,7 +213,9 @@ class _Writer:
         self.dirs.add(rel)
 
     def finish(self, manifest: Sequence[str]) -> PopulatedDir:
-        (self.temp / MANIFEST).write_text("".join(f"{m}\n" for m in manifest), encoding="utf-8")
+        (self.temp / MANIFEST).write_text(
+            "".join(f"{m}\n" for m in manifest), encoding="utf-8", newline="\n"
+        )
         old = self.final.parent / f".{self.name.stem}.old-{os.getpid()}"
         if self.final.exists():
             self.final.rename(old)

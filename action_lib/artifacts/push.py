@@ -2,7 +2,7 @@
 
 Publishing is atomic for readers: the archive first, its ``.sha256sum`` sidecar last (an archive
 without a sidecar is absent). Identical content already there is a no-op; different content is
-refused, naming both digests, unless ``overwrite``.
+refused, naming both digests and the files that differ, unless ``overwrite``.
 
 Publishing is create-if-absent (the store's exclusive create or conditional write), so two
 shards pushing one name at the same instant are told apart: identical content, both succeed;
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from action_lib.artifacts.archive import COMPRESSIONS, HashingWriter, write_archive
+from action_lib.artifacts.compare import stored_versus_directory
 from action_lib.artifacts.names import (
     ArtifactName,
     format_digest,
@@ -47,6 +48,9 @@ class Moved:
     size: int
     digest: str
     status: Status
+    # member path -> entry (archive.member_entry), when asked for: the generic halves of
+    # per-arch stages, so that a convergence failure can name the files that differ
+    contents: Mapping[str, str] | None = field(default=None, compare=False)
 
 
 class ProblemsError(OperationError):
@@ -110,11 +114,26 @@ def stored_digest(store: Store, run: str, name: str) -> str | None:
     return hashing.sha.hexdigest()
 
 
+class DifferentContentError(OperationError):
+    """Different content is already published under an archive's name."""
+
+    def __init__(
+        self, filename: str, location: str, stored: str, new: str, files: str = ""
+    ) -> None:
+        self.filename, self.location, self.stored, self.new = filename, location, stored, new
+        detail = f"; {files}" if files else ""
+        super().__init__(
+            f"{filename}: different content is already in {location} "
+            f"(stored sha256 {stored}, new sha256 {new}{detail}); use --overwrite to replace it"
+        )
+
+    def naming(self, files: str) -> DifferentContentError:
+        """The same refusal, naming the files that differ."""
+        return DifferentContentError(self.filename, self.location, self.stored, self.new, files)
+
+
 def _differs(filename: str, location: str, stored: str, new: str) -> OperationError:
-    return OperationError(
-        f"{filename}: different content is already in {location} "
-        f"(stored sha256 {stored}, new sha256 {new}); use --overwrite to replace it"
-    )
+    return DifferentContentError(filename, location, stored, new)
 
 
 def _sidecar_digest(store: Store, run: str, filename: str) -> str | None:
@@ -208,17 +227,27 @@ def push_one(
     threads: int = 1,
     overwrite: bool = False,
     progress: OnBytes | None = None,
+    record_contents: bool = False,
 ) -> Moved:
-    """Archive ``directory`` straight into the store and publish it (archive, then sidecar)."""
+    """Archive ``directory`` straight into the store and publish it (archive, then sidecar).
+
+    A refusal names the files that differ from the stored archive. With ``record_contents`` the
+    result lists each member's content (:class:`Moved`)."""
     filename = name.archive(compression)
     upload = store.begin_upload(run, filename)
+    contents: dict[str, str] | None = {} if record_contents else None
     try:
-        info = write_archive(directory, upload.file, compression, level, threads, progress)
+        info = write_archive(
+            directory, upload.file, compression, level, threads, progress, contents=contents
+        )
         status = publish(store, run, filename, upload, info.digest, overwrite=overwrite)
+    except DifferentContentError as exc:
+        upload.abort()
+        raise exc.naming(stored_versus_directory(store, run, filename, directory)) from None
     except BaseException:
         upload.abort()
         raise
-    return Moved(filename, info.size, info.digest, status)
+    return Moved(filename, info.size, info.digest, status, contents)
 
 
 def push(
@@ -231,8 +260,11 @@ def push(
     jobs: int = 2,
     overwrite: bool = False,
     progress: OnBytes | None = None,
+    record_contents: Sequence[ArtifactName] = (),
 ) -> list[Moved]:
-    """Push every directory, ``jobs`` at a time (largest first); all failures in one error."""
+    """Push every directory, ``jobs`` at a time (largest first); all failures in one error.
+
+    The results of the archives in ``record_contents`` list their members' contents."""
     if compression not in COMPRESSIONS:
         raise InputError(str(unknown("compression", compression, COMPRESSIONS, listing="one of")))
     jobs = max(1, jobs)
@@ -253,6 +285,7 @@ def push(
                 threads=threads,
                 overwrite=overwrite,
                 progress=progress,
+                record_contents=name in record_contents,
             )
             for name, path in ordered
         ]

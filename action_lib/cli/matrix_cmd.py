@@ -14,9 +14,17 @@ from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.inputs.lists import parse_list
-from action_lib.pipeline.config import MAX_WAVES
-from action_lib.pipeline.matrix import plan_markdown, plan_pipeline, plan_table, wave_outputs
+from action_lib.pipeline.config import MAX_WAVES, PipelineConfig
+from action_lib.pipeline.matrix import (
+    check_job_outputs,
+    plan_markdown,
+    plan_pipeline,
+    plan_table,
+    wave_outputs,
+)
+from action_lib.settings import run_store as setup
 from action_lib.settings.pipeline_file import CONFIG_NAME, load_pipeline_config
+from action_lib.settings.store import LOCAL_RUN_ID
 from action_lib.topology.model import Conditions, Topology
 
 
@@ -44,13 +52,18 @@ def _matrix(args: argparse.Namespace) -> int:
     if not 1 <= max_waves <= MAX_WAVES:
         raise InputError(f"--max-waves must be from 1 to {MAX_WAVES}")
     outputs = wave_outputs(plan, max_waves)
+    outputs["families"] = ",".join(families)
+    summary = [plan_markdown(plan)]
+    if args.gha_output:
+        outputs.update(_run_store(config, cond.platform, args, summary))
+    if args.impact:
+        outputs.update(_impact(topology, cond, args, summary))
+    check_job_outputs(outputs)  # all of them, before any is written
     if args.gha_output:
         for name, value in outputs.items():
             gha.set_output(name, value)
-        gha.set_output("families", ",".join(families))
-        gha.append_summary(plan_markdown(plan))
-    if args.impact:
-        _impact(topology, cond, args)
+        for markdown in summary:
+            gha.append_summary(markdown)
     if args.format == "json":
         data: dict[str, Any] = plan.to_json()
         emit_json(data)
@@ -60,21 +73,63 @@ def _matrix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _impact(topology: Topology, cond: Conditions, args: argparse.Namespace) -> None:
+def _impact(
+    topology: Topology, cond: Conditions, args: argparse.Namespace, summary: list[str]
+) -> dict[str, str]:
     """Which stages the triggering change affects: informative for now (all stages still run)."""
     from action_lib.impact.render import report_markdown
     from action_lib.jobs.event import affected_stages_for_event
 
     report = affected_stages_for_event(topology, repo=args.repo, conditions=cond)
-    if args.gha_output:
-        gha.set_output("affected-stages", json.dumps(list(report.affected)))
-        gha.set_output("impact-fallback", report.fallback)
-        gha.append_summary(report_markdown(report))
+    summary.append(report_markdown(report))
     sys.stderr.write(
         f"impact: {len(report.affected)} of {len(report.stages)} stages affected"
         + (f" ({report.fallback})" if report.fallback else "")
         + "\n"
     )
+    return {
+        "affected-stages": json.dumps(list(report.affected)),
+        "impact-fallback": report.fallback,
+    }
+
+
+def _run_store(
+    config: PipelineConfig, platform: str, args: argparse.Namespace, summary: list[str]
+) -> dict[str, str]:
+    """The run's trust and store (fails at once on GitHub without a shared store), and the
+    build timestamp every job of the run uses."""
+    from action_lib.jobs.run_store import resolve_run_store
+    from action_lib.sources.git import GitRunner, commit_time
+
+    lay = setup.with_store_table(common.layers(args), config.store, config.path)
+    settings = setup.setup_settings(lay)
+    chosen = resolve_run_store(settings, lay.environ)
+    run_id = lay.resolve(LOCAL_RUN_ID, env=("THEROCK_RUN_ID", "GITHUB_RUN_ID")).value
+    location = chosen.location(f"{run_id}-{platform}")
+    epoch = setup.source_date_epoch(lay, commit_time(GitRunner(retries=0, timeout=60), args.repo))
+    trust = chosen.trust
+    origin = settings.trusted if trust.trusted else settings.untrusted
+    level = "trusted" if trust.trusted else "untrusted"
+    if chosen.url:
+        source = f"{origin.source.value} {origin.origin}".strip()
+        line = f"store: {location} ({level} run: {trust.reason}; store from {source})"
+    else:
+        line = f"store: none set, each job uses its local store ({level} run: {trust.reason})"
+    sys.stderr.write(line + "\n")
+    summary.append(f"### rockshard store\n\n- {line}\n- SOURCE_DATE_EPOCH {epoch.describe()}\n")
+    return {
+        "store": chosen.url,
+        "external-repo": chosen.external_repo,
+        "run-location": location,
+        "trusted-store": chosen.trusted_url,
+        "trusted": "true" if trust.trusted else "false",
+        "publishes": "true" if trust.publishes else "false",
+        "trust-reason": trust.reason,
+        "store-role": chosen.role,
+        "store-region": chosen.region,
+        "store-endpoint-url": chosen.endpoint_url,
+        "source-date-epoch": str(epoch.value),
+    }
 
 
 def register(commands: Any) -> None:
@@ -130,4 +185,14 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--repo", type=Path, default=Path(), help="the checkout (for --sparse, --impact)"
     )
+    store = p.add_argument_group(
+        "the run's store (with --gha-output; default: ROCKSHARD_STORE... variables, else [store] "
+        "in the pipeline settings)"
+    )
+    store.add_argument("--store", default=None, help="store of trusted runs (s3://bucket/prefix)")
+    store.add_argument("--untrusted-store", default=None, help="store of pull requests")
+    store.add_argument("--store-role", default=None, help="IAM role of trusted runs (OIDC)")
+    store.add_argument("--untrusted-store-role", default=None, help="IAM role of pull requests")
+    store.add_argument("--store-region", default=None, help="AWS region for the OIDC step")
+    store.add_argument("--endpoint-url", default=None, help="an S3-compatible endpoint")
     p.set_defaults(handler=_matrix)

@@ -87,6 +87,8 @@ def _replay(args: argparse.Namespace) -> int:
     sys.stdout.write(f"\nartifacts: {store.location(run)}\n")
     if replay.product:
         sys.stdout.write(f"product:   {replay.product}\n")
+    if replay.kept:
+        sys.stdout.write(f"kept:      {replay.kept}\n")
     record = run_record(replay, f"replay {run_id} ({workflow.as_posix()})", args.platform)
     run_file = workdir / "run.json"
     write_atomic(run_file, record.dumps())

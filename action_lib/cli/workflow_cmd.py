@@ -16,11 +16,15 @@ from action_lib.topology.model import PLATFORMS
 def _workflow(args: argparse.Namespace) -> int:
     topology = common.topology(args)
     config = load_pipeline_config(args.config, args.topology, tuple(topology.build_stages))
+    own = config.platform_settings(args.platform)  # the setup and assembly jobs' runner
     opts = WorkflowOptions(
         platform=args.platform,
         max_waves=args.max_waves or config.max_waves,
         topology=args.topology.as_posix(),
         dialect=args.dialect,
+        runs_on=own.runs_on,
+        timeout_minutes=own.timeout_minutes,
+        actions=args.actions,
     )
     text = generate_workflow(opts)
     output: Path | None = args.output
@@ -55,6 +59,13 @@ def register(commands: Any) -> None:
         choices=("therock", "rockshard"),
         default="rockshard",
         help="CMake dialect of the super-build",
+    )
+    p.add_argument(
+        "--actions",
+        default="",
+        metavar="OWNER/REPO@REF",
+        help="use rockshard's actions from this repository and ref (default: ./actions, those "
+        "of the workflow's own repository)",
     )
     p.add_argument("--output", type=Path, default=None, help="write here (default: stdout)")
     p.add_argument("--check", action="store_true", help="exit 1 with a diff when --output is stale")

@@ -49,7 +49,7 @@ def append_summary(markdown: str) -> None:
     """Append markdown to the job summary (``GITHUB_STEP_SUMMARY``), when there is one."""
     target = environment.get("GITHUB_STEP_SUMMARY")
     if target:
-        with Path(target).open("a", encoding="utf-8") as stream:
+        with Path(target).open("a", encoding="utf-8", newline="\n") as stream:
             stream.write(markdown.rstrip("\n") + "\n\n")  # a blank line ends a table
 
 

@@ -1,4 +1,7 @@
-"""The convergence check of a run: every shard that pushed an archive pushed the same bytes."""
+"""The convergence check of a run: every shard that pushed an archive pushed the same bytes.
+
+When two shards' archives differ, the files that differ are named from the contents their
+shard records list (per-arch jobs record them for their generic archives)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from action_lib.artifacts.compare import describe, differing_paths
 from action_lib.artifacts.names import GENERIC
 from action_lib.artifacts.plan import present
 from action_lib.errors import OperationError
@@ -32,6 +36,7 @@ def check_convergence(
     listing = store.listing(run) if listing is None else listing
     records = sorted(n for n in listing if n.startswith(SHARD_PREFIX) and n.endswith(".json"))
     seen: dict[str, tuple[str, str]] = {}  # archive -> (digest, shard)
+    listed: dict[tuple[str, str], dict[str, str]] = {}  # (archive, shard) -> contents
     shared: set[str] = set()
     problems: list[str] = []
     for name in records:
@@ -41,17 +46,24 @@ def check_convergence(
         try:
             record = json.loads(text)
             archives = {str(k): str(v) for k, v in record["archives"].items()}
+            contents = {
+                str(a): {str(k): str(v) for k, v in c.items()}
+                for a, c in dict(record.get("contents") or {}).items()
+            }
         except (ValueError, KeyError, AttributeError, TypeError):
             problems.append(f"{name}: not a shard record")
             continue
         shard = f"{record.get('stage', '?')}[{record.get('family') or GENERIC}]"
+        for archive, files in contents.items():
+            listed[(archive, shard)] = files
         for archive, digest in sorted(archives.items()):
             if archive in seen:
                 shared.add(archive)
-                if seen[archive][0] != digest:
+                first_digest, first = seen[archive]
+                if first_digest != digest:
                     problems.append(
-                        f"{archive}: shard {seen[archive][1]} pushed {seen[archive][0]}, "
-                        f"shard {shard} built {digest}"
+                        f"{archive}: shard {first} pushed {first_digest}, shard {shard} built "
+                        f"{digest}" + _files(listed, archive, first, shard)
                     )
             else:
                 seen[archive] = (digest, shard)
@@ -68,3 +80,14 @@ def check_convergence(
     if problems:
         raise OperationError("shards do not converge: " + "; ".join(problems))
     return Convergence(len(records), len(shared))
+
+
+def _files(
+    listed: Mapping[tuple[str, str], Mapping[str, str]], archive: str, first: str, second: str
+) -> str:
+    """`` (files that differ: ...)`` from the two shards' records, "" when one lists none."""
+    a, b = listed.get((archive, first)), listed.get((archive, second))
+    if a is None or b is None:
+        return ""
+    found = differing_paths(a, b, (f"shard {first}", f"shard {second}"))
+    return f" (files that differ: {describe(found)})" if found else ""

@@ -1,4 +1,10 @@
-"""Replaying a pipeline workflow locally with act (host mode), and summarising the run."""
+"""Replaying a pipeline workflow locally with act (host mode), and summarising the run.
+
+act fetches every remote action a job uses when the job starts, even those of steps it will
+skip; the generated workflows skip theirs under act (``if: ${{ !env.ACT }}``: setup-python, the
+OIDC step). A replay maps each of them (``--local-repository``) to a stub that fails loudly if a
+step ever runs it, so that a replay needs no network and an unguarded remote step is caught.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,23 @@ from action_lib.report.model import JobRecord, RunRecord, StepRecord
 from action_lib.settings import environment
 
 RUNNER_LABELS = ("ubuntu-latest", "windows-latest")
+# actions/checkout of the workflow's own repository is act's own (it copies the working tree).
+ACT_BUILTIN = ("actions/checkout",)
+_REMOTE_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s*([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)(?:/[^@\s]*)?@([^\s#]+)", re.M
+)
+_STUB = """name: act stub of {name}
+description: Stands for {name} in a local replay; the generated workflows skip it under act.
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: |
+        echo "::error::{name} cannot run under act: guard its step with if: ${{{{ !env.ACT }}}}"
+        exit 1
+"""
 _PRODUCT = re.compile(r"product: (\d+) files from (\d+) stage dirs in (\S+)")
+_KEPT = re.compile(r"product kept: (\S+)")
 _ACT_DIR = re.compile(r"(/[^\s\"']*/act/[0-9a-f]{16})/")
 _MATRIX_SUFFIX = re.compile(r"[- ]+\d+\s*$")  # act names a matrix job "NAME-<index>"
 
@@ -78,6 +100,7 @@ class Replay:
     status: int
     jobs: list[JobRun] = field(default_factory=list)
     product: str = ""
+    kept: str = ""  # where the product archive is in the store
     log: Path | None = None
     act_dirs: set[str] = field(default_factory=set)  # act's per-job host work dirs
     seconds: float = 0.0
@@ -150,10 +173,39 @@ class ActLog:
         found = _PRODUCT.search(str(entry.get("msg", "")))
         if found:
             self.replay.product = found.group(3)
+        kept = _KEPT.search(str(entry.get("msg", "")))
+        if kept:
+            self.replay.kept = kept.group(1)
         if entry.get("jobResult"):
             job.result = str(entry["jobResult"])
             return job
         return None
+
+
+def remote_actions(workflow_text: str) -> list[str]:
+    """``owner/repo@ref`` of every remote action a workflow uses (act's built-ins left out)."""
+    found = {
+        f"{repo}@{ref}"
+        for repo, ref in _REMOTE_USES.findall(workflow_text)
+        if repo not in ACT_BUILTIN
+    }
+    return sorted(found)
+
+
+def act_stubs(
+    workflow_text: str, root: Path, given: Mapping[str, Path] | None = None
+) -> dict[str, Path]:
+    """``--local-repository`` mappings: ``given`` ones, and a stub under ``root`` for every other
+    remote action of the workflow."""
+    out = dict(given or {})
+    for name in remote_actions(workflow_text):
+        if name in out:
+            continue
+        folder = root / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "action.yml").write_text(_STUB.format(name=name), encoding="utf-8", newline="\n")
+        out[name] = folder
+    return out
 
 
 def act_command(
@@ -162,13 +214,24 @@ def act_command(
     inputs: Mapping[str, str],
     env: Mapping[str, str],
     secrets: Mapping[str, str],
+    *,
+    event: str = "workflow_dispatch",
+    local_repositories: Mapping[str, Path] | None = None,
+    variables: Mapping[str, str] | None = None,
+    event_file: Path | None = None,
 ) -> list[str]:
-    """The act command line for a host-mode replay of ``workflow`` (workflow_dispatch)."""
-    cmd = [act, "workflow_dispatch", "-W", str(workflow), "--json"]
+    """The act command line for a host-mode replay of ``workflow`` (workflow_dispatch unless
+    ``event`` says otherwise)."""
+    cmd = [act, event, "-W", str(workflow), "--json"]
+    if event_file is not None:
+        cmd += ["-e", str(event_file)]
     for label in RUNNER_LABELS:
         cmd += ["-P", f"{label}=-self-hosted"]
     # the run report job reads GitHub's API: a replay writes its report itself
-    cmd += ["--var", f"{REPORT_VARIABLE}=false"]
+    for key, value in sorted({REPORT_VARIABLE: "false", **(variables or {})}.items()):
+        cmd += ["--var", f"{key}={value}"]
+    for name, folder in sorted((local_repositories or {}).items()):
+        cmd += ["--local-repository", f"{name}={folder}"]
     for key, value in sorted(inputs.items()):
         cmd += ["--input", f"{key}={value}"]
     for key, value in sorted(env.items()):
@@ -197,11 +260,29 @@ def replay_workflow(
     log: Path,
     on_job: Callable[[JobRun], None] | None = None,
     timeout: float = 3600,
+    event: str = "workflow_dispatch",
+    event_file: Path | None = None,
+    local_repositories: Mapping[str, Path] | None = None,
+    variables: Mapping[str, str] | None = None,
 ) -> Replay:
-    """Run ``workflow`` with act in host mode from ``repo``; the JSON log goes to ``log``."""
+    """Run ``workflow`` with act in host mode from ``repo``; the JSON log goes to ``log``.
+
+    Remote actions not in ``local_repositories`` are stubbed (see the module's docstring)."""
     if not (repo / workflow).is_file():
         raise InputError(f"{repo / workflow}: workflow not found")
-    cmd = act_command(find_act(), workflow, inputs, env, secrets or {})
+    text = (repo / workflow).read_text(encoding="utf-8")
+    mappings = act_stubs(text, log.parent / "act-stubs", local_repositories)
+    cmd = act_command(
+        find_act(),
+        workflow,
+        inputs,
+        env,
+        secrets or {},
+        event=event,
+        local_repositories=mappings,
+        variables=variables,
+        event_file=event_file,
+    )
     bin_dir = str(Path(sys.executable).parent)
     path = bin_dir + os.pathsep + environment.get("PATH")
     tail: deque[str] = deque(maxlen=5)  # for the error when act ran no job
@@ -209,7 +290,7 @@ def replay_workflow(
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     act_log.replay.launched = time.time()
-    with log.open("w", encoding="utf-8") as stream:
+    with log.open("w", encoding="utf-8", newline="\n") as stream:
 
         def on_line(line: str) -> None:
             stream.write(line + "\n")

@@ -87,7 +87,8 @@ def setup_stage(
         if conditions.processor:
             args.append(f"-D{prefix_of(dialect)}_PROCESSOR={conditions.processor}")
     args_file = build_dir / ARGS_FILE
-    args_file.write_text("".join(f"{a}\n" for a in args), encoding="utf-8")
+    # LF line ends on every platform: the workflow reads it with `mapfile -t` in bash.
+    args_file.write_text("".join(f"{a}\n" for a in args), encoding="utf-8", newline="\n")
     return StageSetup(build_dir, tuple(args), args_file, fetched, actions)
 
 

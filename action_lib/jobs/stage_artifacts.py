@@ -3,7 +3,8 @@
 Each push also writes a shard record (``rockshard-shard_<stage>_<family|generic>.json``): the
 archives the job pushed with their digests. The final job of a pipeline reads every record
 (:mod:`action_lib.jobs.convergence`) and checks that the shards of a per-arch stage pushed
-byte-identical generic halves.
+byte-identical generic halves. A per-arch job's record also lists the content of each file of
+its generic archives, so that when two jobs' generic halves differ the check names the files.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def push_stage(
     """Push exactly what ``job`` produces (from ``build_dir/artifacts``), then its shard record."""
     wanted = push_plan(job.topology, job.stage, job.conditions, job.families)
     dirs = find_artifact_dirs(build_dir / "artifacts", wanted)
+    shared = [name for name, _ in dirs if job.per_arch and name.target == GENERIC]
     moved = push(
         target.store,
         target.run,
@@ -94,12 +96,17 @@ def push_stage(
         jobs=jobs,
         overwrite=overwrite,
         progress=progress,
+        record_contents=shared,
     )
-    record = {
+    ordered = sorted(moved, key=lambda m: m.filename)
+    record: dict[str, object] = {
         "stage": job.stage,
         "family": job.family,
-        "archives": {m.filename: m.digest for m in sorted(moved, key=lambda m: m.filename)},
+        "archives": {m.filename: m.digest for m in ordered},
     }
+    contents = {m.filename: dict(sorted(m.contents.items())) for m in ordered if m.contents}
+    if contents:
+        record["contents"] = contents
     target.store.write_text(
         target.run,
         shard_record_name(job.stage, job.family),

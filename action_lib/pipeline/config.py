@@ -1,8 +1,11 @@
 """Pipeline settings (``rockshard-pipeline.toml``): runner labels and timeouts, layered.
 
 Layers, each overriding the one before: ``[defaults]``, ``[platforms.<platform>]``,
-``[stages.<stage>]``, ``[stages.<stage>.platforms.<platform>]``. Keys: ``runs-on`` and
-``timeout-minutes``. ``[workflow]`` holds ``max-waves`` (how many wave jobs a workflow has).
+``[stages.<stage>]``, ``[stages.<stage>.platforms.<platform>]``. Keys: ``runs-on`` (a label or
+a list of labels) and ``timeout-minutes``. ``[workflow]`` holds ``max-waves`` (how many wave
+jobs a workflow has) and ``max-timeout-minutes`` (the cap of jobs on runners without the
+``self-hosted`` label: 360, GitHub-hosted runners' limit). ``[store]``: the artifact store of
+trusted and untrusted runs (:mod:`action_lib.pipeline.run_store`).
 """
 
 from __future__ import annotations
@@ -11,21 +14,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from action_lib.errors import InputError
 from action_lib.inputs.toml import TomlReader
+from action_lib.pipeline.run_store import StoreTable, parse_store_table
 from action_lib.topology.model import PLATFORMS
 
 DEFAULT_RUNNERS = {"linux": "ubuntu-latest", "windows": "windows-latest"}
 DEFAULT_TIMEOUT = 60
 DEFAULT_MAX_WAVES = 6
 MAX_WAVES = 12  # the wave-<k> outputs that actions/compute-matrix declares
+HOSTED_MAX_TIMEOUT = 360  # GitHub-hosted runners stop a job after 6 hours
+SELF_HOSTED_MAX_TIMEOUT = 4320  # the most rockshard allows on self-hosted runners (72 hours)
 JOB_KEYS = ("runs-on", "timeout-minutes")
+
+RunsOn = str | tuple[str, ...]  # one runner label, or several (all must match)
+
+
+def runs_on_text(runs_on: RunsOn) -> str:
+    """Runner labels for people: ``a`` or ``[a, b]``."""
+    return runs_on if isinstance(runs_on, str) else f"[{', '.join(runs_on)}]"
 
 
 @dataclass(frozen=True)
 class JobSettings:
     """Where and how long one stage job runs."""
 
-    runs_on: str
+    runs_on: RunsOn
     timeout_minutes: int
 
 
@@ -38,32 +52,88 @@ class PipelineConfig:
     stages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     stage_platforms: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     max_waves: int = DEFAULT_MAX_WAVES
+    max_timeout_minutes: int = HOSTED_MAX_TIMEOUT
+    store: StoreTable = field(default_factory=lambda: StoreTable({}))
+    path: str = ""  # the settings file, for messages
+    where: Mapping[tuple[str, ...], int] = field(default_factory=dict)  # layer key -> line
+
+    def platform_settings(self, platform: str) -> JobSettings:
+        """The settings of a job of ``platform`` that no stage table names (setup, assembly)."""
+        return self.settings("", platform)
 
     def settings(self, stage: str, platform: str) -> JobSettings:
-        """The settings of ``stage`` on ``platform``, all layers applied."""
+        """The settings of ``stage`` on ``platform``, all layers applied.
+
+        Raises InputError when the timeout exceeds what the job's runner allows: 360 minutes
+        (``[workflow] max-timeout-minutes``) unless its labels include ``self-hosted``.
+        """
         merged: dict[str, Any] = {
             "runs-on": DEFAULT_RUNNERS.get(platform, "ubuntu-latest"),
             "timeout-minutes": DEFAULT_TIMEOUT,
         }
-        for layer in (
-            self.defaults,
-            self.platforms.get(platform, {}),
-            self.stages.get(stage, {}),
-            self.stage_platforms.get((stage, platform), {}),
+        origin = "the default"
+        for where, layer in (
+            (("defaults",), self.defaults),
+            (("platforms", platform), self.platforms.get(platform, {})),
+            (("stages", stage), self.stages.get(stage, {})),
+            (
+                ("stages", stage, "platforms", platform),
+                self.stage_platforms.get((stage, platform), {}),
+            ),
         ):
             merged.update(layer)
-        return JobSettings(str(merged["runs-on"]), int(merged["timeout-minutes"]))
+            if "timeout-minutes" in layer:
+                line = self.where.get((*where, "timeout-minutes"), 0)
+                origin = f"[{'.'.join(where)}] in {self.path}" + (f":{line}" if line else "")
+        runs_on: RunsOn = merged["runs-on"]
+        if isinstance(runs_on, list):
+            runs_on = tuple(str(label) for label in runs_on)
+        timeout = int(merged["timeout-minutes"])
+        self_hosted = not isinstance(runs_on, str) and "self-hosted" in runs_on
+        cap = SELF_HOSTED_MAX_TIMEOUT if self_hosted else self.max_timeout_minutes
+        if timeout > cap:
+            job = f"stage {stage}" if stage else "the pipeline's own jobs"
+            raise InputError(
+                f"{job} on {platform}: timeout-minutes {timeout} ({origin}) exceeds {cap}, the "
+                f"limit of runner {runs_on_text(runs_on)}: GitHub-hosted runners stop a job after "
+                f"{HOSTED_MAX_TIMEOUT} minutes; for self-hosted runners list the 'self-hosted' "
+                "label in runs-on or raise [workflow] max-timeout-minutes"
+            )
+        return JobSettings(runs_on, timeout)
 
 
-TABLES = ("defaults", "platforms", "stages", "workflow")
-WORKFLOW_KEYS = ("max-waves",)
+TABLES = ("defaults", "platforms", "stages", "workflow", "store")
+WORKFLOW_KEYS = ("max-waves", "max-timeout-minutes")
+
+
+def _runs_on_problem(value: object) -> str:
+    """What is wrong with a ``runs-on`` value ("" when nothing)."""
+    if isinstance(value, str):
+        if not value.strip():
+            return "must be a non-empty label or a list of labels"
+        if "," in value:
+            labels = ", ".join(f'"{v.strip()}"' for v in value.split(",") if v.strip())
+            return (
+                f"'{value}' is one label with commas in it, which no runner has (the job would "
+                f"queue forever): write the labels as a list, runs-on = [{labels}]"
+            )
+        return ""
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, str) and v.strip() and "," not in v for v in value)
+    ):
+        return ""
+    return "must be a non-empty label or a non-empty list of labels"
 
 
 def _int_in(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-def _job_layer(reader: TomlReader, data: object, *where: str) -> dict[str, Any]:
+def _job_layer(
+    reader: TomlReader, at: dict[tuple[str, ...], int], data: object, *where: str
+) -> dict[str, Any]:
     label = ".".join(where)
     if not isinstance(data, dict):
         reader.add("type", f"[{label}] must be a table", *where)
@@ -83,17 +153,20 @@ def _job_layer(reader: TomlReader, data: object, *where: str) -> dict[str, Any]:
                 within=f"in [{label}]",
                 listing="known keys",
             )
-        elif key == "runs-on" and not (isinstance(value, str) and value):
-            reader.add("type", f"'runs-on' in [{label}] must be a non-empty string", *where, key)
-        elif key == "timeout-minutes" and not _int_in(value, 1, 4320):
+        elif key == "runs-on" and (problem := _runs_on_problem(value)):
+            reader.add("type", f"'runs-on' in [{label}] {problem}", *where, key)
+        elif key == "timeout-minutes" and not _int_in(value, 1, SELF_HOSTED_MAX_TIMEOUT):
             reader.add(
                 "type",
-                f"'timeout-minutes' in [{label}] must be an integer from 1 to 4320 (GitHub's limit for self-hosted runners)",
+                f"'timeout-minutes' in [{label}] must be an integer from 1 to "
+                f"{SELF_HOSTED_MAX_TIMEOUT} ({HOSTED_MAX_TIMEOUT} on GitHub-hosted runners)",
                 *where,
                 key,
             )
         else:
             layer[key] = value
+            key_path = (*where, key)
+            at[key_path] = reader.line(*key_path)
     return layer
 
 
@@ -113,28 +186,43 @@ def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) ->
     for table in data:
         if table not in TABLES:
             reader.unknown("unknown-table", "table", table, TABLES, table, shown=f"[{table}]")
-    defaults = _job_layer(reader, data.get("defaults", {}), "defaults")
+    at: dict[tuple[str, ...], int] = {}
+    defaults = _job_layer(reader, at, data.get("defaults", {}), "defaults")
     platforms: dict[str, dict[str, Any]] = {}
     for name, body in reader.table(data.get("platforms", {}), "platforms").items():
         _platform(reader, name, "platforms", name)
-        platforms[name] = _job_layer(reader, body, "platforms", name)
+        platforms[name] = _job_layer(reader, at, body, "platforms", name)
     stage_layers: dict[str, dict[str, Any]] = {}
     stage_platforms: dict[tuple[str, str], dict[str, Any]] = {}
     for name, body in reader.table(data.get("stages", {}), "stages").items():
         if stages and name not in stages:
             reader.unknown("unknown-ref", "stage", name, stages, "stages", name)
-        stage_layers[name] = _job_layer(reader, body, "stages", name)
+        stage_layers[name] = _job_layer(reader, at, body, "stages", name)
         if isinstance(body, dict):
             where = ("stages", name, "platforms")
             for platform, sub in reader.table(body.get("platforms", {}), *where).items():
                 _platform(reader, platform, *where, platform)
-                stage_platforms[(name, platform)] = _job_layer(reader, sub, *where, platform)
+                stage_platforms[(name, platform)] = _job_layer(reader, at, sub, *where, platform)
     workflow = reader.table(data.get("workflow", {}), "workflow")
     reader.unknown_keys(workflow, WORKFLOW_KEYS, "workflow", listing="")
-    max_waves = workflow.get("max-waves", DEFAULT_MAX_WAVES)
-    if not _int_in(max_waves, 1, MAX_WAVES):
-        reader.add(
-            "type", f"'max-waves' must be an integer from 1 to {MAX_WAVES}", "workflow", "max-waves"
-        )
+    limits = {"max-waves": DEFAULT_MAX_WAVES, "max-timeout-minutes": HOSTED_MAX_TIMEOUT}
+    tops = {"max-waves": MAX_WAVES, "max-timeout-minutes": SELF_HOSTED_MAX_TIMEOUT}
+    for key in limits:
+        value = workflow.get(key, limits[key])
+        if _int_in(value, 1, tops[key]):
+            limits[key] = int(value)
+        else:
+            reader.add("type", f"'{key}' must be an integer from 1 to {tops[key]}", "workflow", key)
+    store = parse_store_table(reader, data.get("store", {}))
     reader.raise_findings()
-    return PipelineConfig(defaults, platforms, stage_layers, stage_platforms, int(max_waves))
+    return PipelineConfig(
+        defaults,
+        platforms,
+        stage_layers,
+        stage_platforms,
+        max_waves=limits["max-waves"],
+        max_timeout_minutes=limits["max-timeout-minutes"],
+        store=store,
+        path=path,
+        where=at,
+    )

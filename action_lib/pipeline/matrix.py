@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from action_lib.errors import InputError
-from action_lib.pipeline.config import PipelineConfig
+from action_lib.pipeline.config import PipelineConfig, RunsOn, runs_on_text
 from action_lib.topology import queries as q
 from action_lib.topology.model import Conditions, Topology
 
 MAX_MATRIX_ENTRIES = 256  # GitHub's limit of jobs one matrix may generate
-MAX_OUTPUT_BYTES = 1024 * 1024  # GitHub's limit for one job's outputs together
+MAX_OUTPUT_BYTES = 1024 * 1024  # GitHub's limit for all of one job's outputs together
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class MatrixEntry:
 
     stage: str
     family: str
-    runs_on: str
+    runs_on: RunsOn
     timeout_minutes: int
     per_arch: bool
     sparse_checkout: str = ""  # cone paths for actions/checkout, one a line; "" = everything
@@ -32,7 +32,7 @@ class MatrixEntry:
         return {
             "stage": self.stage,
             "family": self.family,
-            "runs-on": self.runs_on,
+            "runs-on": self.runs_on if isinstance(self.runs_on, str) else list(self.runs_on),
             "timeout-minutes": self.timeout_minutes,
             "sparse-checkout": self.sparse_checkout,
         }
@@ -97,7 +97,8 @@ def plan_pipeline(
 
 def wave_outputs(plan: Plan, max_waves: int) -> dict[str, str]:
     """Step outputs: ``wave-<k>`` (a JSON list, ``[]`` when empty) for k < max_waves, and
-    ``waves`` (the stage names per wave). Raises InputError past GitHub's limits."""
+    ``waves`` (the stage names per wave). Raises InputError past GitHub's limits (the size of
+    all of a job's outputs together is checked by :func:`check_job_outputs`)."""
     if len(plan.waves) > max_waves:
         raise InputError(
             f"the pipeline needs {len(plan.waves)} waves but the workflow has {max_waves}: "
@@ -114,18 +115,32 @@ def wave_outputs(plan: Plan, max_waves: int) -> dict[str, str]:
     outputs["waves"] = json.dumps(
         [sorted({e.stage for e in wave}) for wave in plan.waves], separators=(",", ":")
     )
-    size = sum(len(k) + len(v.encode()) for k, v in outputs.items())
-    if size > MAX_OUTPUT_BYTES:
-        raise InputError(
-            f"the matrix outputs take {size} bytes; GitHub allows {MAX_OUTPUT_BYTES} per job"
-        )
     return outputs
+
+
+def outputs_size(outputs: Mapping[str, str]) -> int:
+    """The size GitHub counts for a job's outputs: names and values, as UTF-16 (2 bytes per
+    code unit, 4 for characters outside the Basic Multilingual Plane)."""
+    return sum(len(k.encode("utf-16-le")) + len(v.encode("utf-16-le")) for k, v in outputs.items())
+
+
+def check_job_outputs(outputs: Mapping[str, str]) -> None:
+    """InputError when all of a job's outputs together pass GitHub's 1 MB limit (checked before
+    any output is written, so a job never sets half of them)."""
+    size = outputs_size(outputs)
+    if size > MAX_OUTPUT_BYTES:
+        largest = max(outputs, key=lambda k: len(outputs[k]))
+        raise InputError(
+            f"the setup job's outputs take about {size} bytes counted as GitHub does (UTF-16), "
+            f"over its limit of {MAX_OUTPUT_BYTES} for all of a job's outputs together (largest: "
+            f"{largest}); plan fewer families or stages per run"
+        )
 
 
 def plan_table(plan: Plan) -> list[tuple[str, str, str, str, str]]:
     """Rows (wave, stage, family, runs-on, timeout) for people."""
     return [
-        (str(k), e.stage, e.family or "-", e.runs_on, str(e.timeout_minutes))
+        (str(k), e.stage, e.family or "-", runs_on_text(e.runs_on), str(e.timeout_minutes))
         for k, wave in enumerate(plan.waves)
         for e in wave
     ]

@@ -1,15 +1,45 @@
 """The sharded pipeline workflows, generated so the wave jobs stay identical. Pure.
 
-The workflow is static: it depends on the platform and the number of wave jobs only, never on the
-topology's stages or artifacts, which reach it at run time through the setup job's matrices.
+The workflow is static: it depends on the platform, the number of wave jobs and the runner of
+its own jobs only, never on the topology's stages or artifacts, which reach it at run time
+through the setup job's matrices. What a real GitHub run needs is in it (docs/github.md): the
+store chosen per trust level by the setup job, credentials only in the steps that talk to the
+store (OIDC when a role is set), a pinned Python, CMake and Ninja (and on Windows the MSVC
+environment with clang-cl), one ``SOURCE_DATE_EPOCH`` for every job, and a concurrency group
+that cancels a pull request's superseded runs. Steps that download remote actions or change
+the machine are skipped under act (``!env.ACT``).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
-from action_lib.pipeline.config import DEFAULT_RUNNERS
+from action_lib.pipeline.config import DEFAULT_RUNNERS, RunsOn
 
+PYTHON_VERSION = "3.12"  # the Python the workflows pin (actions/setup-python)
+CMAKE_VERSION = "3.31.6"
+NINJA_VERSION = "1.11.1.4"
+MSVC_TOOLSET = "14.44"  # vcvars -vcvars_ver; the ROCKSHARD_MSVC_TOOLSET variable overrides it
+SETUP_TIMEOUT = 30
+# The setup job's outputs that stage and assembly jobs read (compute-matrix's outputs).
+RUN_OUTPUTS = (
+    "waves",
+    "affected-stages",
+    "families",
+    "store",
+    "external-repo",
+    "run-location",
+    "trusted-store",
+    "trusted",
+    "publishes",
+    "store-role",
+    "store-region",
+    "store-endpoint-url",
+    "source-date-epoch",
+)
+_PLAIN_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 REPORT_VARIABLE = "ROCKSHARD_RUN_REPORT"  # a repository variable; "false" skips the report job
 
 
@@ -22,29 +52,118 @@ class WorkflowOptions:
     default_families: str = "presubmit"
     topology: str = "BUILD_TOPOLOGY.toml"
     dialect: str = "rockshard"
+    runs_on: RunsOn = ""  # the setup and assembly jobs' runner ("": the platform's default)
+    timeout_minutes: int = 60  # the assembly job's
+    actions: str = ""  # OWNER/REPO@REF of rockshard's actions ("": ./actions of this repository)
 
 
-def _install_step(indent: str) -> list[str]:
-    # Under act (or on a prepared runner) ROCKSHARD_PYTHON names an interpreter that already has
-    # rockshard's dependencies; elsewhere a virtualenv is made once per job.
+def yaml_runs_on(runs_on: RunsOn) -> str:
+    """``runs-on`` as YAML: a plain label, or a flow list of labels (never a comma-separated
+    string, which names one label that no runner has)."""
+    labels = (runs_on,) if isinstance(runs_on, str) else runs_on
+    quoted = [lb if _PLAIN_LABEL.match(lb) else json.dumps(lb) for lb in labels]
+    return quoted[0] if isinstance(runs_on, str) else f"[{', '.join(quoted)}]"
+
+
+def _uses(opts: WorkflowOptions, action: str) -> str:
+    if not opts.actions:
+        return f"./actions/{action}"
+    repo, _, ref = opts.actions.partition("@")
+    return f"{repo}/actions/{action}@{ref or 'main'}"
+
+
+def _python_step(indent: str) -> list[str]:
     return [
-        f"{indent}- name: Install rockshard",
-        f"{indent}  shell: bash",
+        f"{indent}- name: Pin Python",
+        f"{indent}  if: ${{{{ !env.ACT }}}}",
+        f"{indent}  uses: actions/setup-python@v6",
+        f"{indent}  with:",
+        f'{indent}    python-version: "{PYTHON_VERSION}"',
+    ]
+
+
+def _oidc_step(indent: str) -> list[str]:
+    # Credentials come back as step outputs and go only to the store steps' env; nothing is
+    # exported to the job (output-env-credentials: false).
+    return [
+        f"{indent}- id: aws",
+        f"{indent}  name: Assume the store's IAM role (OIDC)",
+        f"{indent}  if: ${{{{ !env.ACT && needs.setup.outputs.store-role != '' }}}}",
+        f"{indent}  uses: aws-actions/configure-aws-credentials@v6",
+        f"{indent}  with:",
+        f"{indent}    role-to-assume: ${{{{ needs.setup.outputs.store-role }}}}",
+        f"{indent}    aws-region: ${{{{ needs.setup.outputs.store-region }}}}",
+        f"{indent}    output-credentials: true",
+        f"{indent}    output-env-credentials: false",
+    ]
+
+
+def _credentials(indent: str) -> list[str]:
+    """The env of a step that talks to the store: the OIDC step's credentials, else the static
+    keys of the run's trust level (secrets; forks' pull requests get none)."""
+    trusted = "needs.setup.outputs.trusted == 'true'"
+
+    def pick(output: str, secret: str) -> str:
+        return (
+            f"${{{{ steps.aws.outputs.{output} || ({trusted} && secrets.{secret} || "
+            f"secrets.UNTRUSTED_{secret}) }}}}"
+        )
+
+    return [
+        f"{indent}env:",
+        f"{indent}  AWS_ACCESS_KEY_ID: {pick('aws-access-key-id', 'AWS_ACCESS_KEY_ID')}",
+        f"{indent}  AWS_SECRET_ACCESS_KEY: "
+        f"{pick('aws-secret-access-key', 'AWS_SECRET_ACCESS_KEY')}",
+        f"{indent}  AWS_SESSION_TOKEN: ${{{{ steps.aws.outputs.aws-session-token }}}}",
+    ]
+
+
+def _store_inputs(indent: str) -> list[str]:
+    return [
+        f"{indent}store: ${{{{ needs.setup.outputs.store }}}}",
+        f"{indent}external-repo: ${{{{ needs.setup.outputs.external-repo }}}}",
+        f"{indent}endpoint-url: ${{{{ needs.setup.outputs.store-endpoint-url }}}}",
+    ]
+
+
+def _windows_toolchain_step(indent: str) -> list[str]:
+    # The MSVC developer environment of a pinned toolset, with clang-cl and lld-link as the
+    # compilers (deterministic DLLs and PDBs with /Brepro, see cmake/rockshard_subproject.cmake).
+    body = [
+        '$vswhere = "${env:ProgramFiles(x86)}\\Microsoft Visual Studio\\Installer\\vswhere.exe"',
+        "$vs = & $vswhere -latest -products * -property installationPath",
+        '$vcvars = Join-Path $vs "VC\\Auxiliary\\Build\\vcvars64.bat"',
+        '$lines = cmd /c "`"$vcvars`" -vcvars_ver=$env:MSVC_TOOLSET >nul && set"',
+        "if ($LASTEXITCODE) {",
+        '  Write-Output "::error::MSVC toolset $env:MSVC_TOOLSET is not on this image: set the '
+        'ROCKSHARD_MSVC_TOOLSET variable (docs/github.md)"',
+        "  exit 1",
+        "}",
+        "foreach ($line in $lines) {",
+        "  if ($line -match '^([^=]+)=(.*)$' -and "
+        "[Environment]::GetEnvironmentVariable($Matches[1]) -ne $Matches[2]) {",
+        '    "$($Matches[1])=$($Matches[2])" >> $env:GITHUB_ENV',
+        "  }",
+        "}",
+        '"CC=clang-cl" >> $env:GITHUB_ENV',
+        '"CXX=clang-cl" >> $env:GITHUB_ENV',
+        "clang-cl --version",
+    ]
+    return [
+        f"{indent}- name: Pin the Windows toolchain (MSVC environment; clang-cl, lld-link)",
+        f"{indent}  if: ${{{{ !env.ACT }}}}",
+        f"{indent}  shell: pwsh",
+        f"{indent}  env:",
+        f"{indent}    MSVC_TOOLSET: ${{{{ vars.ROCKSHARD_MSVC_TOOLSET || '{MSVC_TOOLSET}' }}}}",
         f"{indent}  run: |",
-        f'{indent}    if [ -z "${{ROCKSHARD_PYTHON:-}}" ]; then',
-        f'{indent}      python3 -m venv "$RUNNER_TEMP/rockshard-venv" || python -m venv "$RUNNER_TEMP/rockshard-venv"',
-        f'{indent}      py="$RUNNER_TEMP/rockshard-venv/bin/python"',
-        f'{indent}      [ -x "$py" ] || py="$RUNNER_TEMP/rockshard-venv/Scripts/python.exe"',
-        f'{indent}      "$py" -m pip install --quiet "$GITHUB_WORKSPACE" cmake ninja',
-        f'{indent}      echo "ROCKSHARD_PYTHON=$py" >> "$GITHUB_ENV"',
-        f'{indent}      echo "$(dirname "$py")" >> "$GITHUB_PATH"',
-        f"{indent}    fi",
+        *(f"{indent}    {line}" for line in body),
     ]
 
 
 def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
     needs = ", ".join(["setup", *(f"wave-{i}" for i in range(k))])
-    out = f"needs.setup.outputs.wave-{k}"
+    # An empty or redacted output must not turn into fromJSON('') (a failed run).
+    out = f"(needs.setup.outputs.wave-{k} || '[]')"
     lines = [
         f"  wave-{k}:",
         f'    name: "wave {k}: ${{{{ matrix.stage }}}} ${{{{ matrix.family }}}}"',
@@ -53,29 +172,41 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "    strategy:",
         "      fail-fast: false",
         "      matrix:",
-        f"        include: ${{{{ fromJSON({out}) }}}}",
+        f"        include: ${{{{ fromJSON{out} }}}}",
         "    runs-on: ${{ matrix.runs-on }}",
         "    timeout-minutes: ${{ matrix.timeout-minutes }}",
+        "    env:",
+        "      SOURCE_DATE_EPOCH: ${{ needs.setup.outputs.source-date-epoch }}",
         "    steps:",
         "      - uses: actions/checkout@v5",
         "        with:",
         "          sparse-checkout: ${{ matrix.sparse-checkout }}",
-        *_install_step("      "),
+        *_python_step("      "),
+        "      - name: Pin CMake and Ninja",
+        "        if: ${{ !env.ACT }}",
+        "        shell: bash",
+        "        run: >-",
+        "          python -m pip install --disable-pip-version-check",
+        f'          "cmake=={CMAKE_VERSION}" "ninja=={NINJA_VERSION}"',
+        *(_windows_toolchain_step("      ") if opts.platform == "windows" else []),
         # Sources and inbound artifacts are separate steps so that a run report can tell
         # their times apart (GitHub's API times top-level steps only).
         "      - name: Sources",
-        "        shell: bash",
-        "        run: >-",
-        '          "$ROCKSHARD_PYTHON" -m action_lib sources fetch --stage "${{ matrix.stage }}"',
-        f"          --topology {opts.topology} --platform {opts.platform} --depth 1 --no-sparse",
+        f"        uses: {_uses(opts, 'fetch-stage-sources')}",
+        "        with:",
+        "          stage: ${{ matrix.stage }}",
+        f"          platform: {opts.platform}",
+        f"          topology: {opts.topology}",
+        *_oidc_step("      "),
         "      - id: setup",
         "        name: Fetch inbound artifacts",
-        "        uses: ./actions/setup-stage",
+        f"        uses: {_uses(opts, 'setup-stage')}",
+        *_credentials("        "),
         "        with:",
         "          stage: ${{ matrix.stage }}",
         "          amdgpu-family: ${{ matrix.family }}",
         f"          platform: {opts.platform}",
-        "          store: ${{ env.ROCKSHARD_STORE }}",
+        *_store_inputs("          "),
         f"          topology: {opts.topology}",
         f"          dialect: {opts.dialect}",
         '          fetch-sources: "false"',
@@ -88,12 +219,13 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "        shell: bash",
         '        run: cmake --build "${{ steps.setup.outputs.build-dir }}" --target "stage-${{ matrix.stage }}"',
         "      - name: Push stage artifacts",
-        "        uses: ./actions/push-stage-artifacts",
+        f"        uses: {_uses(opts, 'push-stage-artifacts')}",
+        *_credentials("        "),
         "        with:",
         "          stage: ${{ matrix.stage }}",
         "          amdgpu-family: ${{ matrix.family }}",
         f"          platform: {opts.platform}",
-        "          store: ${{ env.ROCKSHARD_STORE }}",
+        *_store_inputs("          "),
         f"          topology: {opts.topology}",
         "          build-dir: ${{ steps.setup.outputs.build-dir }}",
         "",
@@ -114,16 +246,14 @@ def _report_job(opts: WorkflowOptions, runner: str, waves: range) -> list[str]:
         f"    runs-on: {runner}",
         "    steps:",
         "      - uses: actions/checkout@v5",
-        *_install_step("      "),
+        *_python_step("      "),
         "      - name: Run report",
         "        continue-on-error: true",
-        "        shell: bash",
-        "        env:",
-        "          GITHUB_TOKEN: ${{ github.token }}",
-        "        run: >-",
-        '          "$ROCKSHARD_PYTHON" -m action_lib report --github-run --summary',
-        f"          --topology {opts.topology} --platform {opts.platform}",
-        '          --html "$RUNNER_TEMP/rockshard-report.html"',
+        f"        uses: {_uses(opts, 'run-report')}",
+        "        with:",
+        f"          topology: {opts.topology}",
+        f"          platform: {opts.platform}",
+        "          html: ${{ runner.temp }}/rockshard-report.html",
         "      - name: Upload the run report",
         "        if: ${{ always() && !env.ACT }}",
         "        continue-on-error: true",
@@ -135,15 +265,14 @@ def _report_job(opts: WorkflowOptions, runner: str, waves: range) -> list[str]:
     ]
 
 
-def generate_workflow(opts: WorkflowOptions) -> str:
-    """The workflow YAML for ``opts.platform``, byte-stable for the same options."""
-    runner = DEFAULT_RUNNERS[opts.platform]
-    waves = range(opts.max_waves)
+def _header(opts: WorkflowOptions) -> list[str]:
     title = "Linux" if opts.platform == "linux" else "Windows"
-    lines = [
+    pull = "github.event_name == 'pull_request'"
+    return [
         f"# Generated by `rockshard workflow --platform {opts.platform}`: do not edit.",
         "# Regenerate with `rockshard workflow --platform "
         f"{opts.platform} --output .github/workflows/rockshard-{opts.platform}.yml`.",
+        "# Setting up the store, credentials and runners: docs/github.md.",
         f"name: rockshard {title} pipeline",
         "",
         "on:",
@@ -153,7 +282,7 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "        description: GPU families (comma separated) or a CI tier (presubmit, postsubmit, nightly)",
         f"        default: {opts.default_families}",
         "      store:",
-        "        description: Artifact store, s3://bucket/prefix; empty for the local store",
+        "        description: Artifact store, s3://bucket/prefix; empty for the configured one",
         '        default: ""',
         "  pull_request:",
         "  push:",
@@ -163,30 +292,45 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "  contents: read",
         "  pull-requests: read",
         "  actions: read  # the run report reads this run's jobs",
+        "  id-token: write  # OIDC: the store steps assume the store's IAM role, when one is set",
         "",
-        "env:",
-        "  ROCKSHARD_STORE: ${{ inputs.store || vars.ROCKSHARD_STORE || '' }}",
-        "  AWS_ACCESS_KEY_ID: ${{ secrets.AWS_ACCESS_KEY_ID }}",
-        "  AWS_SECRET_ACCESS_KEY: ${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+        "# A pull request's newer push cancels its run in progress; other runs never wait.",
+        "concurrency:",
+        f"  group: ${{{{ github.workflow }}}}-${{{{ {pull} && github.ref || github.run_id }}}}",
+        f"  cancel-in-progress: ${{{{ {pull} }}}}",
         "",
+    ]
+
+
+def generate_workflow(opts: WorkflowOptions) -> str:
+    """The workflow YAML for ``opts.platform``, byte-stable for the same options."""
+    runner = yaml_runs_on(opts.runs_on or DEFAULT_RUNNERS[opts.platform])
+    waves = range(opts.max_waves)
+    lines = [
+        *_header(opts),
         "jobs:",
         "  setup:",
         f"    runs-on: {runner}",
+        f"    timeout-minutes: {SETUP_TIMEOUT}",
         "    outputs:",
         *(f"      wave-{k}: ${{{{ steps.matrix.outputs.wave-{k} }}}}" for k in waves),
-        "      waves: ${{ steps.matrix.outputs.waves }}",
-        "      affected-stages: ${{ steps.matrix.outputs.affected-stages }}",
-        "      families: ${{ steps.matrix.outputs.families }}",
+        *(f"      {name}: ${{{{ steps.matrix.outputs.{name} }}}}" for name in RUN_OUTPUTS),
         "    steps:",
         "      - uses: actions/checkout@v5",
-        *_install_step("      "),
+        *_python_step("      "),
         "      - id: matrix",
-        "        uses: ./actions/compute-matrix",
+        f"        uses: {_uses(opts, 'compute-matrix')}",
         "        with:",
         f"          topology: {opts.topology}",
         f"          platform: {opts.platform}",
         f"          amdgpu-families: ${{{{ inputs.amdgpu-families || '{opts.default_families}' }}}}",
         f"          max-waves: {opts.max_waves}",
+        "          store: ${{ inputs.store || vars.ROCKSHARD_STORE }}",
+        "          untrusted-store: ${{ vars.ROCKSHARD_STORE_UNTRUSTED }}",
+        "          store-role: ${{ vars.ROCKSHARD_STORE_ROLE }}",
+        "          untrusted-store-role: ${{ vars.ROCKSHARD_STORE_UNTRUSTED_ROLE }}",
+        "          store-region: ${{ vars.ROCKSHARD_STORE_REGION }}",
+        "          endpoint-url: ${{ vars.ROCKSHARD_STORE_ENDPOINT_URL }}",
         "",
     ]
     for k in waves:
@@ -197,17 +341,21 @@ def generate_workflow(opts: WorkflowOptions) -> str:
             f"    needs: [{', '.join(['setup', *(f'wave-{k}' for k in waves)])}]",
             "    if: ${{ !cancelled() && !failure() }}",
             f"    runs-on: {runner}",
+            f"    timeout-minutes: {opts.timeout_minutes}",
+            "    env:",
+            "      SOURCE_DATE_EPOCH: ${{ needs.setup.outputs.source-date-epoch }}",
             "    steps:",
             "      - uses: actions/checkout@v5",
-            *_install_step("      "),
-            "      - name: Assemble the product and check the shards converge",
-            "        shell: bash",
-            "        run: >-",
-            '          "$ROCKSHARD_PYTHON" -m action_lib pipeline assemble --gha-output',
-            f"          --topology {opts.topology} --platform {opts.platform}",
-            '          --amdgpu-families "${{ needs.setup.outputs.families }}"',
-            '          --store "$ROCKSHARD_STORE"',
-            '          --output-dir "${ROCKSHARD_PRODUCT_DIR:-$RUNNER_TEMP/product}"',
+            *_python_step("      "),
+            *_oidc_step("      "),
+            "      - name: Assemble the product, check the shards converge, keep the product",
+            f"        uses: {_uses(opts, 'assemble-pipeline')}",
+            *_credentials("        "),
+            "        with:",
+            "          amdgpu-families: ${{ needs.setup.outputs.families }}",
+            f"          platform: {opts.platform}",
+            *_store_inputs("          "),
+            f"          topology: {opts.topology}",
         ]
     )
     lines.extend(["", *_report_job(opts, runner, waves)])

@@ -178,7 +178,7 @@ def fetch_external(
             objects = (
                 mirror / "objects" if (mirror / "objects").is_dir() else mirror / ".git" / "objects"
             )
-            alternates.write_text(str(objects.resolve()) + "\n", encoding="utf-8")
+            alternates.write_text(str(objects.resolve()) + "\n", encoding="utf-8", newline="\n")
     depth = ["--depth", str(options.depth)] if options.depth else []
     try:
         runner.run(["fetch", "-q", *depth, "origin", src.commit], cwd=dest, what=what)

@@ -228,3 +228,14 @@ def list_files(runner: GitRunner, repo: Path) -> list[str]:
         ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo, what=str(repo)
     )
     return sorted({p for p in out.split("\0") if p})
+
+
+def commit_time(runner: GitRunner, repo: Path, rev: str = "HEAD") -> int | None:
+    """The committer time of ``rev`` in seconds since the epoch; None outside a git checkout."""
+    if not (repo / ".git").exists():
+        return None
+    try:
+        out = runner.output(["log", "-1", "--format=%ct", rev], cwd=repo, what=str(repo)).strip()
+    except OperationError:
+        return None
+    return int(out) if out.isdigit() else None
