@@ -32,7 +32,8 @@ def therock_topology_path(therock_dir: Path) -> Path:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """``--slow``: also run the tests marked slow (soak, 50 races, 50 kills)."""
+    """``--slow``: also run the tests marked slow (soak, races, kills; the stage cache's S3
+    variants)."""
     parser.addoption("--slow", action="store_true", help="also run the tests marked slow")
 
 

@@ -98,7 +98,7 @@ def _load(text: str) -> dict[str, Any]:
 def test_credentials_only_in_the_steps_that_talk_to_the_store(platform: str) -> None:
     workflow = _load(generate_workflow(WorkflowOptions(platform)))
     assert "env" not in workflow  # nothing at workflow level
-    store_steps = {"setup-stage", "push-stage-artifacts", "assemble-pipeline"}
+    store_steps = {"setup-stage", "push-stage-artifacts", "assemble-pipeline", "stage-cache"}
     for name, job in workflow["jobs"].items():
         assert not any("AWS" in key for key in job.get("env", {})), name
         for step in job["steps"]:

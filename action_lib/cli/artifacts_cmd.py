@@ -17,6 +17,7 @@ from action_lib.artifacts.names import COMPONENTS, GENERIC, check_part
 from action_lib.artifacts.plan import fetch_plan, present, push_plan
 from action_lib.artifacts.populate import populate
 from action_lib.artifacts.push import Moved, copy_run, find_artifact_dirs
+from action_lib.cache.records import is_cache_folder
 from action_lib.cli import common
 from action_lib.cli.common import (
     add_family_arg,
@@ -34,6 +35,7 @@ from action_lib.inputs.lists import parse_list
 from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage_artifacts import push_stage, stage_remotes
 from action_lib.settings import environment as env
+from action_lib.settings.cache import CACHE_MODES, cache_mode
 from action_lib.topology.queries import produced_artifacts
 
 
@@ -136,6 +138,18 @@ def _cmd_push(args: argparse.Namespace) -> int:
     dirs = find_artifact_dirs(build_dir / "artifacts", wanted)
     total = sum(p.stat().st_size for _, d in dirs for p in d.rglob("*") if p.is_file())
     bar = _progress(f"push {job.label}", total)
+    mode = cache_mode(ctx.layers).value
+    notes: dict[str, Any] = {}
+    annotate = None
+    if mode != "off":
+        from action_lib.jobs.cache_stage import push_annotation
+
+        recorder = push_annotation(job, ctx.target, build_dir, mode=mode, environ=env.environ())
+
+        def annotate(moved: list[Moved]) -> dict[str, Any]:
+            notes.update(recorder(moved))
+            return notes
+
     try:
         moved = push_stage(
             job,
@@ -146,11 +160,21 @@ def _cmd_push(args: argparse.Namespace) -> int:
             jobs=ctx.settings.jobs.value,
             overwrite=args.overwrite,
             progress=bar,
+            annotate=annotate,
         )
     finally:
         seconds = bar.close()
     _timing(bar, "pushed", moved, seconds)
-    _report(args, "push", ctx, moved, {"stage": job.stage, "seconds": round(seconds, 3)})
+    extra: dict[str, Any] = {"stage": job.stage, "seconds": round(seconds, 3)}
+    cache = notes.get("cache")
+    if cache:
+        extra["cache"] = cache
+        line = f"stage cache: record of {job.label} {cache.get('record', '')}"
+        sys.stderr.write(line + "\n")
+        if common.gha_output(args):
+            gha.set_output("cache-record", str(cache.get("record", "")))
+            gha.append_summary(line + "\n")
+    _report(args, "push", ctx, moved, extra)
     return 0
 
 
@@ -228,7 +252,7 @@ def _cmd_copy(args: argparse.Namespace) -> int:
 def _cmd_ls(args: argparse.Namespace) -> int:
     ctx = common.store_context(args)
     if args.all_runs:
-        runs = ctx.store.runs()
+        runs = [r for r in ctx.store.runs() if not is_cache_folder(r)]
         if args.format == "json":
             emit_json({"store": ctx.store.url, "runs": runs})
         else:
@@ -360,6 +384,13 @@ def register(commands: Any) -> None:
     p.add_argument("--level", type=int, help="compression level (zstd 3, xz 6)")
     add_jobs_arg(p)
     p.add_argument("--overwrite", action="store_true", help="replace different content")
+    p.add_argument(
+        "--cache",
+        choices=CACHE_MODES,
+        default=None,
+        help="then write the stage's cache record under its static and content keys, when "
+        "the run may (default: ROCKSHARD_CACHE, else off)",
+    )
     add_store_args(p)
     p.set_defaults(handler=_cmd_push)
 

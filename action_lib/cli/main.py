@@ -25,6 +25,7 @@ REGISTRARS: list[str] = [
     "action_lib.cli.replay_cmd",
     "action_lib.cli.report_cmd",
     "action_lib.cli.simulate_cmd",
+    "action_lib.cli.cache_cmd",
 ]
 
 

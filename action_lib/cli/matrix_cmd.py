@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,17 @@ from action_lib.errors import EXIT_OK, InputError
 from action_lib.inputs.lists import parse_list
 from action_lib.pipeline.config import MAX_WAVES, PipelineConfig
 from action_lib.pipeline.matrix import (
+    Plan,
     check_job_outputs,
     plan_markdown,
     plan_pipeline,
     plan_table,
     wave_outputs,
+    without_jobs,
 )
 from action_lib.settings import run_store as setup
-from action_lib.settings.pipeline_file import CONFIG_NAME, load_pipeline_config
+from action_lib.settings.cache import CACHE_MODES, cache_mode
+from action_lib.settings.pipeline_file import CONFIG_NAME, load_pipeline_config, settings_path
 from action_lib.settings.store import LOCAL_RUN_ID
 from action_lib.topology.model import Conditions, Topology
 
@@ -51,13 +55,21 @@ def _matrix(args: argparse.Namespace) -> int:
     max_waves = args.max_waves or config.max_waves
     if not 1 <= max_waves <= MAX_WAVES:
         raise InputError(f"--max-waves must be from 1 to {MAX_WAVES}")
-    outputs = wave_outputs(plan, max_waves)
-    outputs["families"] = ",".join(families)
-    summary = [plan_markdown(plan)]
-    if args.gha_output:
+    summary: list[str] = []
+    outputs: dict[str, str] = {}
+    cached: list[dict[str, Any]] | None = None
+    if args.cache is not None:  # the stage cache's step: the run's store is given
+        if cache_mode(common.layers(args)).value != "off":
+            plan, cached = _cache(topology, cond, config, families, stages, plan, args, summary)
+    elif args.gha_output:  # compute-matrix: the run's trust decides its store
         outputs.update(_run_store(config, cond.platform, args, summary))
+    outputs.update(wave_outputs(plan, max_waves))
+    outputs["families"] = ",".join(families)
+    summary.insert(0, plan_markdown(plan))
+    if cached is not None:
+        outputs["cache-outcomes"] = json.dumps(cached, separators=(",", ":"))
     if args.impact:
-        outputs.update(_impact(topology, cond, args, summary))
+        outputs.update(_impact(topology, cond, args, summary, config))
     check_job_outputs(outputs)  # all of them, before any is written
     if args.gha_output:
         for name, value in outputs.items():
@@ -66,6 +78,8 @@ def _matrix(args: argparse.Namespace) -> int:
             gha.append_summary(markdown)
     if args.format == "json":
         data: dict[str, Any] = plan.to_json()
+        if cached is not None:
+            data["cache"] = cached
         emit_json(data)
     else:
         sys.stdout.write(f"platform {plan.platform}, families {', '.join(families) or '-'}\n")
@@ -73,14 +87,78 @@ def _matrix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cache(
+    topology: Topology,
+    cond: Conditions,
+    config: PipelineConfig,
+    families: Sequence[str],
+    stages: Sequence[str],
+    plan: Plan,
+    args: argparse.Namespace,
+    summary: list[str],
+) -> tuple[Plan, list[dict[str, Any]]]:
+    """Key every job, reuse the hits into the run's folder of ``--store`` (records read from
+    ``--cache-store`` when given: a pull request reads the trusted store), and leave them out
+    of the plan."""
+    from action_lib.jobs.cache_plan import key_computer, plan_cache, plan_markdown, plan_text
+    from action_lib.settings import environment
+    from action_lib.stores.base import open_store
+
+    ctx = common.store_context(args)
+    mode = cache_mode(ctx.layers).value
+    endpoint = ctx.settings.endpoint_url.value
+    source = None
+    if args.cache_store and args.cache_store != ctx.store.url:
+        source = open_store(
+            args.cache_store,
+            local_default=ctx.settings.local_staging_dir.value,
+            endpoint_url=endpoint or None,
+        )
+    computer = key_computer(
+        topology,
+        cond,
+        config,
+        args.repo,
+        args.topology,
+        settings_path(args.config, args.topology),
+        environment.environ(),
+    )
+    cache = plan_cache(
+        computer,
+        families,
+        ctx.target,
+        mode=mode,
+        stages=stages,
+        jobs=ctx.settings.jobs.value,
+        source=source,
+        endpoint=endpoint,
+    )
+    summary.append(plan_markdown(cache))
+    sys.stderr.write(
+        f"stage cache ({mode}): {len(cache.reused())} of {len(cache.jobs)} job(s) reused\n"
+        + "".join(f"  {line}\n" for line in plan_text(cache))
+    )
+    return without_jobs(plan, cache.reused()), [j.to_json(inputs=False) for j in cache.jobs]
+
+
 def _impact(
-    topology: Topology, cond: Conditions, args: argparse.Namespace, summary: list[str]
+    topology: Topology,
+    cond: Conditions,
+    args: argparse.Namespace,
+    summary: list[str],
+    config: PipelineConfig,
 ) -> dict[str, str]:
-    """Which stages the triggering change affects: informative for now (all stages still run)."""
+    """Which stages the triggering change affects: informative (the stage cache decides)."""
     from action_lib.impact.render import report_markdown
     from action_lib.jobs.event import affected_stages_for_event
 
-    report = affected_stages_for_event(topology, repo=args.repo, conditions=cond)
+    rules = None
+    if config.inputs.declared:  # one [inputs] declaration drives keys and impact
+        where = settings_path(args.config, args.topology)
+        rules = config.inputs.impact_rules(
+            topology, args.topology.name, where.name if where is not None else ""
+        )
+    report = affected_stages_for_event(topology, repo=args.repo, conditions=cond, rules=rules)
     summary.append(report_markdown(report))
     sys.stderr.write(
         f"impact: {len(report.affected)} of {len(report.stages)} stages affected"
@@ -195,4 +273,21 @@ def register(commands: Any) -> None:
     store.add_argument("--untrusted-store-role", default=None, help="IAM role of pull requests")
     store.add_argument("--store-region", default=None, help="AWS region for the OIDC step")
     store.add_argument("--endpoint-url", default=None, help="an S3-compatible endpoint")
+    cache = p.add_argument_group(
+        "the stage cache (docs/cache.md; --store is then the run's store, as compute-matrix "
+        "chose it)"
+    )
+    cache.add_argument(
+        "--cache",
+        choices=CACHE_MODES,
+        default=None,
+        help="key every job and reuse the archives of every hit into this run (leaving it out "
+        "of the matrix); auto/write also decide who writes records later",
+    )
+    cache.add_argument(
+        "--cache-store", default="", help="where records are read (default: --store)"
+    )
+    cache.add_argument("--external-repo", help="OWNER/REPO of the run folder's prefix")
+    cache.add_argument("--run-id", help="the run (default: THEROCK_RUN_ID, GITHUB_RUN_ID, local)")
+    cache.add_argument("--local-staging-dir", type=Path, help="the local store")
     p.set_defaults(handler=_matrix)

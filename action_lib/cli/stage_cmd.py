@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from action_lib.cli import common
 from action_lib.cmakegen import DIALECTS
@@ -15,7 +15,12 @@ from action_lib.errors import EXIT_OK
 from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage import StageSetup, build_stage, setup_stage
 from action_lib.jobs.stage_artifacts import push_stage
+from action_lib.settings import environment
 from action_lib.settings import stage as stage_settings
+from action_lib.settings.cache import CACHE_MODES, cache_mode
+
+if TYPE_CHECKING:
+    from action_lib.jobs.cache_stage import JobTime
 
 
 def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[StageJob, StageSetup]:
@@ -46,14 +51,57 @@ def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[StageJob, StageSet
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
+    from action_lib.jobs import cache_stage
+
+    ctx = common.store_context(args)
+    mode = cache_mode(ctx.layers).value
+    state: dict[str, Any] = {}
+    found = cache_stage.JobTime("off")
+    if mode != "off":
+        topology = common.topology(args)
+        job = common.stage_job(topology, args.stage, ctx.conditions, ctx.layers)
+        with gha.group(f"rockshard: stage cache lookup for {job.label}"):
+            found, state = cache_stage.job_time_lookup(
+                job, ctx.target, mode=mode, environ=environment.environ()
+            )
+        _say_cache(found, job.label)
+        if args.gha_output:
+            gha.set_output("cache-hit", "true" if found.hit else "false")
+            gha.set_output("cache-outcome", found.outcome)
+            gha.set_output("cache-key", found.key)
+            gha.set_output("cache-source-run", found.source_run)
+        if found.hit:
+            if args.gha_output:
+                build_dir = stage_settings.build_dir(ctx.layers, job.stage, job.family).value
+                gha.set_output("build-dir", build_dir.as_posix())
+                gha.set_output("fetched", "0")
+            return EXIT_OK
     _, setup = _setup(args, clean=args.clean)
+    cache_stage.write_state(setup.build_dir, state)
     sys.stdout.write("cmake arguments:\n" + "".join(f"  {a}\n" for a in setup.cmake_args))
     if args.gha_output:
         gha.set_output("build-dir", setup.build_dir.as_posix())
         gha.set_output("cmake-args-file", setup.args_file.as_posix())
         gha.set_output("cmake-args", " ".join(shlex.quote(a) for a in setup.cmake_args))
         gha.set_output("fetched", str(len(setup.fetched.moved)))
+        if mode == "off":
+            gha.set_output("cache-hit", "false")
     return EXIT_OK
+
+
+def _say_cache(found: JobTime, label: str) -> None:
+    if found.outcome == "reused":
+        line = f"stage cache: {label} reused from run {found.source_run} (key {found.key[:12]})"
+    elif found.outcome == "cutoff":
+        line = (
+            f"stage cache: {label} cut off: its inbound archives are byte-identical to run "
+            f"{found.source_run}'s (content key {found.content_key[:12]}); record {found.record}"
+        )
+    else:
+        line = f"stage cache: {label} is built: {found.reason}"
+    sys.stdout.write(line + "\n")
+    if gha.in_actions():
+        gha.append_summary(f"{line}\n")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -109,6 +157,14 @@ def register(commands: Any) -> None:
     )
     _common(p)
     p.add_argument("--clean", action="store_true", help="empty the build dir first")
+    p.add_argument(
+        "--cache",
+        choices=CACHE_MODES,
+        default=None,
+        help="look the stage's keys up first (its content key from the inbound archives' "
+        "digests); on a hit copy its archives into the run and build nothing (default: "
+        "ROCKSHARD_CACHE, else off)",
+    )
     p.set_defaults(handler=_cmd_setup)
     p = sub.add_parser(
         "run",

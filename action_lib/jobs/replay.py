@@ -327,3 +327,20 @@ def remove_act_dirs(replay: Replay) -> None:
     and a build each); act removes most of them itself when a job ends."""
     for folder in sorted(replay.act_dirs):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def event_payload(event: str, head: str, base: str) -> dict[str, object]:
+    """A minimal GitHub event payload for a replay of ``event`` (a pull request from a branch
+    of the same repository, or a push to main), between two commits of the repository."""
+    repository = {"full_name": "local/replay", "default_branch": "main", "fork": False}
+    if event == "pull_request":
+        return {
+            "number": 1,
+            "pull_request": {
+                "number": 1,
+                "head": {"sha": head, "ref": "replay", "repo": repository},
+                "base": {"sha": base, "ref": "main", "repo": repository},
+            },
+            "repository": repository,
+        }
+    return {"before": base, "after": head, "ref": "refs/heads/main", "repository": repository}

@@ -10,8 +10,9 @@ its generic archives, so that when two jobs' generic halves differ the check nam
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from action_lib.artifacts.fetch import FetchOptions, FetchResult, fetch
 from action_lib.artifacts.names import GENERIC
@@ -82,8 +83,12 @@ def push_stage(
     jobs: int = 2,
     overwrite: bool = False,
     progress: Progress | None = None,
+    annotate: Callable[[list[Moved]], Mapping[str, Any]] | None = None,
 ) -> list[Moved]:
-    """Push exactly what ``job`` produces (from ``build_dir/artifacts``), then its shard record."""
+    """Push exactly what ``job`` produces (from ``build_dir/artifacts``), then its shard record.
+
+    ``annotate`` is called once every archive is complete, before the shard record is written;
+    what it returns is added to the record (the stage cache writes its record there)."""
     wanted = push_plan(job.topology, job.stage, job.conditions, job.families)
     dirs = find_artifact_dirs(build_dir / "artifacts", wanted)
     shared = [name for name, _ in dirs if job.per_arch and name.target == GENERIC]
@@ -99,7 +104,7 @@ def push_stage(
         record_contents=shared,
     )
     ordered = sorted(moved, key=lambda m: m.filename)
-    record: dict[str, object] = {
+    record: dict[str, Any] = {
         "stage": job.stage,
         "family": job.family,
         "archives": {m.filename: m.digest for m in ordered},
@@ -107,6 +112,8 @@ def push_stage(
     contents = {m.filename: dict(sorted(m.contents.items())) for m in ordered if m.contents}
     if contents:
         record["contents"] = contents
+    if annotate is not None:
+        record.update(annotate(moved))
     target.store.write_text(
         target.run,
         shard_record_name(job.stage, job.family),

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from action_lib.cache.inputs_config import InputsConfig, parse_inputs_table
 from action_lib.errors import InputError
 from action_lib.inputs.toml import TomlReader
 from action_lib.pipeline.run_store import StoreTable, parse_store_table
@@ -56,6 +57,7 @@ class PipelineConfig:
     store: StoreTable = field(default_factory=lambda: StoreTable({}))
     path: str = ""  # the settings file, for messages
     where: Mapping[tuple[str, ...], int] = field(default_factory=dict)  # layer key -> line
+    inputs: InputsConfig = field(default_factory=InputsConfig)  # [inputs]: what builds read
 
     def platform_settings(self, platform: str) -> JobSettings:
         """The settings of a job of ``platform`` that no stage table names (setup, assembly)."""
@@ -102,7 +104,7 @@ class PipelineConfig:
         return JobSettings(runs_on, timeout)
 
 
-TABLES = ("defaults", "platforms", "stages", "workflow", "store")
+TABLES = ("defaults", "platforms", "stages", "workflow", "store", "inputs")
 WORKFLOW_KEYS = ("max-waves", "max-timeout-minutes")
 
 
@@ -214,6 +216,7 @@ def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) ->
         else:
             reader.add("type", f"'{key}' must be an integer from 1 to {tops[key]}", "workflow", key)
     store = parse_store_table(reader, data.get("store", {}))
+    inputs = parse_inputs_table(reader, stages)
     reader.raise_findings()
     return PipelineConfig(
         defaults,
@@ -225,4 +228,5 @@ def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) ->
         store=store,
         path=path,
         where=at,
+        inputs=inputs,
     )

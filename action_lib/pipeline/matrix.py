@@ -95,6 +95,16 @@ def plan_pipeline(
     return Plan(platform, tuple(families), tuple(waves))
 
 
+def without_jobs(plan: Plan, done: set[tuple[str, str]]) -> Plan:
+    """The plan without the jobs in ``done`` ((stage, family) pairs, reused from the stage
+    cache). Waves keep their places; a wave left empty is skipped by the workflow."""
+    return Plan(
+        plan.platform,
+        plan.families,
+        tuple(tuple(e for e in wave if (e.stage, e.family) not in done) for wave in plan.waves),
+    )
+
+
 def wave_outputs(plan: Plan, max_waves: int) -> dict[str, str]:
     """Step outputs: ``wave-<k>`` (a JSON list, ``[]`` when empty) for k < max_waves, and
     ``waves`` (the stage names per wave). Raises InputError past GitHub's limits (the size of

@@ -41,6 +41,8 @@ RUN_OUTPUTS = (
 )
 _PLAIN_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 REPORT_VARIABLE = "ROCKSHARD_RUN_REPORT"  # a repository variable; "false" skips the report job
+HIT = "steps.setup.outputs.cache-hit != 'true'"  # the stage cache reused the stage: skip
+CACHE_MODE = "${{ vars.ROCKSHARD_CACHE || 'auto' }}"  # the stage cache's mode (docs/cache.md)
 
 
 @dataclass(frozen=True)
@@ -82,26 +84,27 @@ def _python_step(indent: str) -> list[str]:
     ]
 
 
-def _oidc_step(indent: str) -> list[str]:
+def _oidc_step(indent: str, run: str = "needs.setup.outputs") -> list[str]:
     # Credentials come back as step outputs and go only to the store steps' env; nothing is
-    # exported to the job (output-env-credentials: false).
+    # exported to the job (output-env-credentials: false). ``run`` holds the run's store
+    # outputs (the setup job's, or in the setup job its matrix step's).
     return [
         f"{indent}- id: aws",
         f"{indent}  name: Assume the store's IAM role (OIDC)",
-        f"{indent}  if: ${{{{ !env.ACT && needs.setup.outputs.store-role != '' }}}}",
+        f"{indent}  if: ${{{{ !env.ACT && {run}.store-role != '' }}}}",
         f"{indent}  uses: aws-actions/configure-aws-credentials@v6",
         f"{indent}  with:",
-        f"{indent}    role-to-assume: ${{{{ needs.setup.outputs.store-role }}}}",
-        f"{indent}    aws-region: ${{{{ needs.setup.outputs.store-region }}}}",
+        f"{indent}    role-to-assume: ${{{{ {run}.store-role }}}}",
+        f"{indent}    aws-region: ${{{{ {run}.store-region }}}}",
         f"{indent}    output-credentials: true",
         f"{indent}    output-env-credentials: false",
     ]
 
 
-def _credentials(indent: str) -> list[str]:
+def _credentials(indent: str, run: str = "needs.setup.outputs") -> list[str]:
     """The env of a step that talks to the store: the OIDC step's credentials, else the static
     keys of the run's trust level (secrets; forks' pull requests get none)."""
-    trusted = "needs.setup.outputs.trusted == 'true'"
+    trusted = f"{run}.trusted == 'true'"
 
     def pick(output: str, secret: str) -> str:
         return (
@@ -189,14 +192,10 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         "          python -m pip install --disable-pip-version-check",
         f'          "cmake=={CMAKE_VERSION}" "ninja=={NINJA_VERSION}"',
         *(_windows_toolchain_step("      ") if opts.platform == "windows" else []),
+        # The stage cache's lookup comes first (setup-stage): on a hit (the stage reused, or
+        # cut off: its inbound archives byte-identical to an earlier run's) no later step runs.
         # Sources and inbound artifacts are separate steps so that a run report can tell
         # their times apart (GitHub's API times top-level steps only).
-        "      - name: Sources",
-        f"        uses: {_uses(opts, 'fetch-stage-sources')}",
-        "        with:",
-        "          stage: ${{ matrix.stage }}",
-        f"          platform: {opts.platform}",
-        f"          topology: {opts.topology}",
         *_oidc_step("      "),
         "      - id: setup",
         "        name: Fetch inbound artifacts",
@@ -210,15 +209,26 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         f"          topology: {opts.topology}",
         f"          dialect: {opts.dialect}",
         '          fetch-sources: "false"',
+        f"          cache: {CACHE_MODE}",
+        "      - name: Sources",
+        f"        if: {HIT}",
+        f"        uses: {_uses(opts, 'fetch-stage-sources')}",
+        "        with:",
+        "          stage: ${{ matrix.stage }}",
+        f"          platform: {opts.platform}",
+        f"          topology: {opts.topology}",
         "      - name: Configure",
+        f"        if: {HIT}",
         "        shell: bash",
         "        run: |",
         '          mapfile -t args < "${{ steps.setup.outputs.cmake-args-file }}"',
         '          cmake -S . -B "${{ steps.setup.outputs.build-dir }}" -G Ninja "${args[@]}"',
         "      - name: Build stage-${{ matrix.stage }}",
+        f"        if: {HIT}",
         "        shell: bash",
         '        run: cmake --build "${{ steps.setup.outputs.build-dir }}" --target "stage-${{ matrix.stage }}"',
         "      - name: Push stage artifacts",
+        f"        if: {HIT}",
         f"        uses: {_uses(opts, 'push-stage-artifacts')}",
         *_credentials("        "),
         "        with:",
@@ -228,6 +238,7 @@ def _wave_job(k: int, opts: WorkflowOptions) -> list[str]:
         *_store_inputs("          "),
         f"          topology: {opts.topology}",
         "          build-dir: ${{ steps.setup.outputs.build-dir }}",
+        f"          cache: {CACHE_MODE}",
         "",
     ]
     return lines
@@ -313,8 +324,14 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         f"    runs-on: {runner}",
         f"    timeout-minutes: {SETUP_TIMEOUT}",
         "    outputs:",
-        *(f"      wave-{k}: ${{{{ steps.matrix.outputs.wave-{k} }}}}" for k in waves),
+        # The waves without the jobs the stage cache reused (the matrix step's when the cache
+        # step did not run).
+        *(
+            f"      wave-{k}: ${{{{ steps.cache.outputs.wave-{k} || steps.matrix.outputs.wave-{k} }}}}"
+            for k in waves
+        ),
         *(f"      {name}: ${{{{ steps.matrix.outputs.{name} }}}}" for name in RUN_OUTPUTS),
+        "      cache-outcomes: ${{ steps.cache.outputs.cache-outcomes }}",
         "    steps:",
         "      - uses: actions/checkout@v5",
         *_python_step("      "),
@@ -323,7 +340,8 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "        with:",
         f"          topology: {opts.topology}",
         f"          platform: {opts.platform}",
-        f"          amdgpu-families: ${{{{ inputs.amdgpu-families || '{opts.default_families}' }}}}",
+        "          amdgpu-families: ${{ inputs.amdgpu-families || vars.ROCKSHARD_AMDGPU_FAMILIES"
+        f" || '{opts.default_families}' }}}}",
         f"          max-waves: {opts.max_waves}",
         "          store: ${{ inputs.store || vars.ROCKSHARD_STORE }}",
         "          untrusted-store: ${{ vars.ROCKSHARD_STORE_UNTRUSTED }}",
@@ -331,6 +349,21 @@ def generate_workflow(opts: WorkflowOptions) -> str:
         "          untrusted-store-role: ${{ vars.ROCKSHARD_STORE_UNTRUSTED_ROLE }}",
         "          store-region: ${{ vars.ROCKSHARD_STORE_REGION }}",
         "          endpoint-url: ${{ vars.ROCKSHARD_STORE_ENDPOINT_URL }}",
+        *_oidc_step("      ", "steps.matrix.outputs"),
+        "      - id: cache",
+        "        name: Stage cache (reuse what earlier runs built)",
+        f"        uses: {_uses(opts, 'stage-cache')}",
+        *_credentials("        ", "steps.matrix.outputs"),
+        "        with:",
+        f"          topology: {opts.topology}",
+        f"          platform: {opts.platform}",
+        "          amdgpu-families: ${{ steps.matrix.outputs.families }}",
+        f"          max-waves: {opts.max_waves}",
+        "          store: ${{ steps.matrix.outputs.store }}",
+        "          external-repo: ${{ steps.matrix.outputs.external-repo }}",
+        "          cache-store: ${{ steps.matrix.outputs.trusted-store }}",
+        "          endpoint-url: ${{ steps.matrix.outputs.store-endpoint-url }}",
+        f"          cache: {CACHE_MODE}",
         "",
     ]
     for k in waves:

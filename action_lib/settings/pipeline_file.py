@@ -25,3 +25,9 @@ def load_pipeline_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{candidate}: cannot read pipeline settings: {exc}") from None
     return parse_pipeline_config(text, str(candidate), stages)
+
+
+def settings_path(path: Path | None, topology_path: Path) -> Path | None:
+    """The settings file :func:`load_pipeline_config` reads (None: the defaults apply)."""
+    candidate = path if path is not None else topology_path.parent / CONFIG_NAME
+    return candidate if candidate.is_file() else None
