@@ -1,14 +1,14 @@
 """Stage keys (pure): what changes a key, what does not, and that one [inputs] declaration
 drives keys and impact alike.
 
-The tree is this repository's own, as git lists it (real object ids); edits replace one
-entry's object id, as a commit changing that file would.
+The tree is this checkout's own files (object ids made from their paths); an edit replaces one
+entry's object id, as a commit changing that file would. Keys from real git objects are tested
+in tests/test_cache_cli.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from action_lib.cache.inputs_config import InputsConfig, StageInputs
 from action_lib.cache.keys import KeyComputer, KeyContext, StageKey, compute_keys
-from action_lib.cache.tree import Entry, SourceTree, parse_ls_tree
+from action_lib.cache.tree import Entry, SourceTree
 from action_lib.errors import FindingsError
 from action_lib.impact.analyze import Change, compute_impact
 from action_lib.pipeline.config import parse_pipeline_config
@@ -43,30 +43,30 @@ def inputs() -> InputsConfig:
     return parse_pipeline_config(text, "rockshard-pipeline.toml").inputs
 
 
+SKIP = {".git", ".venv", "build", "_demo", "__pycache__", ".mypy_cache", ".ruff_cache"}
+SKIP |= {".pytest_cache", ".hypothesis"}
+
+
 @pytest.fixture(scope="module")
 def tree() -> SourceTree:
-    """The committed tree of HEAD, with every tracked file of the checkout in it."""
-    out = subprocess.run(
-        ["git", "ls-tree", "-r", "-t", "-z", "--full-tree", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    files, trees = parse_ls_tree(out)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    extra = {
-        p: Entry("100644", hashlib.sha1(p.encode()).hexdigest())
-        for p in listed.split("\0")
-        if p and p not in files
-    }
-    return SourceTree("0" * 40, files, trees).overlay(extra)
+    """This checkout's files as a commit's tree (object ids from the paths), and a tree id for
+    every folder (as ``git ls-tree -t`` gives them)."""
+    files: dict[str, Entry] = {}
+    for path in sorted(REPO.rglob("*")):
+        rel = path.relative_to(REPO)
+        if set(rel.parts) & SKIP or any(p.endswith(".egg-info") for p in rel.parts):
+            continue
+        if path.is_file():
+            files[rel.as_posix()] = Entry(
+                "100644", hashlib.sha1(rel.as_posix().encode()).hexdigest()
+            )
+    folders = {p.rpartition("/")[0] for p in files} - {""}
+    for folder in list(folders):
+        while "/" in folder:
+            folder = folder.rpartition("/")[0]
+            folders.add(folder)
+    trees = {f: hashlib.sha1(b"tree " + f.encode()).hexdigest() for f in folders}
+    return SourceTree("0" * 40, files, trees)
 
 
 def keys_of(

@@ -94,7 +94,10 @@ def test_every_job_succeeded_and_the_jobs_are_the_windows_stage_set(
 @pytest.mark.act
 def test_the_store_folder_is_the_windows_run(windows_replay: ReplayRun, topology: Topology) -> None:
     store = windows_replay.local_store
-    assert [p.name for p in store.iterdir()] == [f"{windows_replay.run_id}-windows"]
+    # The run's folder, and the stage cache's records beside it (keyed for windows).
+    assert sorted(p.name for p in store.iterdir()) == ["cache", f"{windows_replay.run_id}-windows"]
+    records_ = [json.loads(p.read_text()) for p in (store / "cache").iterdir()]
+    assert records_ and {r["platform"] for r in records_} == {"windows"}
     records = shard_records(store / windows_replay.run_folder)
     assert set(records) == {(j.stage, j.family or "generic") for j in windows_replay.stage_jobs()}
     for (stage, _), archives in records.items():

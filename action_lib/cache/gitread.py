@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from action_lib.cache.tree import GITLINK, Entry, SourceTree, parse_ls_tree
@@ -31,8 +32,11 @@ def _has_index(runner: GitRunner, repo: Path) -> bool:
     return path.is_file()
 
 
-def worktree_changes(runner: GitRunner, repo: Path) -> dict[str, Entry | None]:
-    """The checkout's files that differ from HEAD (None: deleted), as tree entries."""
+def worktree_changes(
+    runner: GitRunner, repo: Path, committed: Mapping[str, Entry] | None = None
+) -> dict[str, Entry | None]:
+    """The checkout's files that differ from HEAD (None: deleted), as tree entries. On
+    Windows (no executable bit to read) a file ``committed`` already holds keeps its mode."""
     out = runner.output(
         ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
         cwd=repo,
@@ -63,7 +67,11 @@ def worktree_changes(runner: GitRunner, repo: Path) -> dict[str, Entry | None]:
             input_text="".join(p + "\n" for p in regular),
         ).stdout
         for path, oid in zip(regular, hashed.split(), strict=True):
-            mode = "100755" if os.access(repo / path, os.X_OK) else "100644"
+            before = (committed or {}).get(path)
+            if os.name == "nt" and before is not None and before.mode in ("100644", "100755"):
+                mode = before.mode
+            else:
+                mode = "100755" if os.access(repo / path, os.X_OK) else "100644"
             changed[path] = Entry(mode, oid)
     return changed
 
@@ -89,7 +97,7 @@ def read_tree(
     files, trees = parse_ls_tree(listing)
     tree = SourceTree(commit, files, trees)
     if worktree and rev == "HEAD" and _has_index(runner, repo):
-        tree = tree.overlay(worktree_changes(runner, repo))
+        tree = tree.overlay(worktree_changes(runner, repo, files))
     return tree
 
 

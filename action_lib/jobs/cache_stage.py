@@ -131,7 +131,10 @@ def job_time_lookup(
     key, commit, why = planned_key(job, target, compute)
     if key is None:
         return JobTime("build", reason=why), {}
-    inbound = inbound_digests(job, target)
+    try:
+        inbound = inbound_digests(job, target)
+    except RockshardError as exc:
+        return JobTime("build", key.key, reason=f"inbound digests unreadable ({exc})"), {}
     if inbound is None:
         return JobTime("build", key.key, reason="inbound archives are missing"), {}
     content = key.content_key(inbound)
@@ -241,7 +244,10 @@ def push_state(
     key, commit, why = planned_key(job, target, compute)
     if key is None:
         return None, why
-    inbound = inbound_digests(job, target)
+    try:
+        inbound = inbound_digests(job, target)
+    except RockshardError as exc:
+        return None, f"inbound digests unreadable ({exc})"
     if inbound is None:
         return None, "inbound archives are missing from the run"
     return {
@@ -267,7 +273,10 @@ def push_annotation(
     def annotate(moved: list[Moved]) -> dict[str, Any]:
         if mode == "off":
             return {}
-        state, why = push_state(job, target, build_dir, compute)
+        try:
+            state, why = push_state(job, target, build_dir, compute)
+        except RockshardError as exc:
+            state, why = None, f"the keys could not be read ({exc})"
         if state is None:
             return {"cache": {"outcome": "built", "record": f"not written: {why}"}}
         written = publish(job, target, moved, state, mode, environ)
