@@ -3,9 +3,9 @@
 A record lives in the store's ``cache/`` folder (beside the run folders) as
 ``<stage>_<family|generic>_<key>.json``, once under the stage's static key and once under its
 content key, beside a ``<stage>_<family|generic>_latest.json`` copy (what a miss is compared
-with). One listing of ``cache/`` finds every record. It names the run folder holding the archives, each archive with its
-digest, size and a fingerprint of the stored object (its identity on S3, its sha256 in a local
-store), the commit, and the key's inputs.
+with). One listing of ``cache/`` finds every record. It names the run folder holding the
+archives, each archive with its digest, size and a fingerprint of the stored object (its
+identity on S3, its sha256 in a local store), the commit, and the key's inputs.
 """
 
 from __future__ import annotations
