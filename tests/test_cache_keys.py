@@ -394,3 +394,15 @@ def parse_topology(text: str, path: str) -> Topology:
     topology, findings = check_topology_text(text, path)
     assert findings == [], findings
     return topology
+
+
+def test_default_inputs_may_be_absent_declared_ones_may_not() -> None:
+    topo = parse_topology(
+        SUBMODULES.replace('submodules = ["llvm-project"]', "submodules = []"), "t.toml"
+    )
+    tree = SourceTree("9" * 40, {"CMakeLists.txt": Entry("100644", "1" * 40)})  # no cmake/
+    key = KeyComputer(KeyContext(topo, LINUX, InputsConfig(), tree)).key("compiler")
+    assert "input:CMakeLists.txt" in key.inputs and "input:cmake/" not in key.inputs
+    declared = InputsConfig(every_stage=("cmake/",), declared=True, origin="p.toml")
+    with pytest.raises(FindingsError, match="every-stage path 'cmake/'"):
+        compute_keys(KeyContext(topo, LINUX, declared, tree), ())

@@ -274,6 +274,8 @@ class KeyComputer:
         for var in names:
             out[f"env:{var}"] = ctx.environ.get(var) or UNSET
         for path in ctx.inputs.every_stage:
+            if not ctx.inputs.declared and not ctx.tree.exists(norm_path(path)):
+                continue  # a default, not a declaration: absent is fine
             got = self._path_input(EVERY_STAGE, path, ctx.inputs.where(path), "every-stage path")
             if got is not None:
                 out[got[0]], kinds[got[0]] = got[1], got[2]

@@ -106,6 +106,12 @@ def _replay(args: argparse.Namespace) -> int:
     remove_act_dirs(replay)
     store = open_store(args.store, local_default=staging, endpoint_url=args.endpoint_url or None)
     run = f"{run_id}-{args.platform}"
+    if args.store and not store.listing(run):
+        # An untrusted run (a pull request) never writes the trusted store: without a store of
+        # its own, its jobs used the local staging dir.
+        local = open_store("", local_default=staging)
+        if local.listing(run):
+            store = local
     outcomes = run_outcomes(RunRef(store, run))
     record = run_record(replay, f"replay {run_id} ({workflow.as_posix()})", args.platform)
     run_file = workdir / "run.json"
