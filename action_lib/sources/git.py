@@ -153,9 +153,8 @@ def ls_tree(
     args = ["ls-tree", "-z", "--full-tree"]
     if recursive:
         args.append("-r")
-    args.append(rev)
-    if paths:
-        args += ["--", *paths]
+    # Values from data (a revision, paths) come after --end-of-options and --: never options.
+    args += ["--end-of-options", rev, "--", *paths]
     out = runner.output(args, cwd=repo, what=str(repo))
     entries: list[TreeEntry] = []
     for record in out.split("\0"):
@@ -194,7 +193,18 @@ class DiffEntry:
 def diff(runner: GitRunner, repo: Path, base: str, head: str) -> list[DiffEntry]:
     """The paths changed from ``base`` to ``head`` (renames as delete + add), sorted."""
     out = runner.output(
-        ["diff", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", base, head],
+        [
+            "diff",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            "--no-ext-diff",
+            "--end-of-options",
+            base,
+            head,
+            "--",
+        ],
         cwd=repo,
         what=f"git diff {base} {head}",
     )
