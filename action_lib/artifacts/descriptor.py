@@ -365,8 +365,10 @@ def load_descriptor(path: Path, artifact: str, system: str = "") -> Descriptor:
     """Read and parse a descriptor file; raises FindingsError (or InputError when unreadable)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read descriptor {path}: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read descriptor {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     descriptor, findings = parse_descriptor(text, str(path), artifact, system)
     if findings:
         raise FindingsError(findings)

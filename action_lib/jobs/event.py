@@ -198,8 +198,9 @@ def impact_rules(
     if rules_file is not None:
         try:
             text = rules_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read {rules_file}: {exc.strerror}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 ({exc.reason})"
+            raise InputError(f"cannot read {rules_file}: {reason}") from None
         rules = parse_rules(text, str(rules_file), topology)
     folders: dict[str, tuple[str, ...]] = {}
     if descriptor_folders_at is not None:

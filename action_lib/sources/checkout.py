@@ -51,7 +51,8 @@ def read_gitmodules(
     checkout, else ``HEAD:.gitmodules``; () when there is none."""
     path = repo / ".gitmodules"
     if rev is None and path.is_file():
-        return parse_gitmodules(path.read_text(encoding="utf-8"), str(path))
+        # The change's own file: undecodable bytes become U+FFFD (and then findings), no crash.
+        return parse_gitmodules(path.read_bytes().decode("utf-8", "replace"), str(path))
     spec = f"{rev or 'HEAD'}:.gitmodules"
     result = runner.run(
         ["show", "--end-of-options", spec], cwd=repo, what=str(repo), check=False, retry=False

@@ -164,7 +164,8 @@ class LocalStore:
 
     def read_text(self, run: str, name: str) -> str | None:
         try:
-            return self._path(run, name).read_text(encoding="utf-8")
+            # A small file of a shared store is data: undecodable bytes are replaced, not fatal.
+            return self._path(run, name).read_bytes().decode("utf-8", "replace")
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -222,7 +222,7 @@ class S3Store(_Writes):
                 if is_code(exc, _ABSENT):
                     return None
                 raise
-            return self._read_body(got).decode("utf-8")
+            return self._read_body(got).decode("utf-8", "replace")  # store data: never fatal
 
         return self._retry(op, f"reading {self._where(key)}")
 
