@@ -749,10 +749,20 @@ def test_stores_refuse_names_that_leave_their_folder(
         ["--store", "s3://Bad_Bucket/x"],
         ["--store", "s3://bucket/../x"],
         ["--store", "ftp://host/x"],
+        ["--store", "/tmp/a\nb"],
         ["--endpoint-url", "javascript:alert(1)"],
         ["--external-repo", "../x"],
     ],
-    ids=["run-dotdot", "run-newline", "bucket", "prefix-dotdot", "scheme", "endpoint", "repo"],
+    ids=[
+        "run-dotdot",
+        "run-newline",
+        "bucket",
+        "prefix-dotdot",
+        "scheme",
+        "dir-newline",
+        "endpoint",
+        "repo",
+    ],
 )
 def test_store_settings_are_checked(tally: Tally, tmp_path: Path, flags: list[str]) -> None:
     count = tally["store names + settings"]
