@@ -831,3 +831,21 @@ def test_undecodable_bytes_in_store_files_and_checkout_files(
     with pytest.raises(FindingsError):
         read_gitmodules(GitRunner(), tmp_path)
     count.findings += 2
+
+
+def test_compute_matrix_summary_shows_hostile_names_as_text(
+    tally: Tally, github: FakeGitHub, tmp_path: Path
+) -> None:
+    count = tally["impact from the API"]
+    names = ["src/a\n::add-mask::PWN", "<img src=x onerror=alert(1)>|", "##[set-env name=X]PWN"]
+    github.files = [_entry(n) for n in names]
+    github.pull = github.pull | {"changed_files": len(names)}
+    count.inputs += len(names)
+    env = _event_env(tmp_path, github) | actions_env(tmp_path)
+    args = ["matrix", "--topology", str(IMPACT_TOPOLOGY), "--platform", "linux", "--impact"]
+    args += ["--amdgpu-families", "gfx94X-dcgpu", "--repo", str(tmp_path), "--gha-output"]
+    ran = run_cli(args, env)
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    check_run(count, ran, in_actions=True, summary=summary)
+    assert ran.code == 0, ran.err
+    assert "<img" not in summary and "&#60;img src=x onerror=alert&#40;1&#41;&#62;&#124;" in summary
