@@ -154,7 +154,8 @@ def ls_tree(
     if recursive:
         args.append("-r")
     # Values from data (a revision, paths) come after --end-of-options and --: never options.
-    args += ["--end-of-options", rev, "--", *paths]
+    # (No bare "--": without paths after it, ls-tree lists nothing.)
+    args += ["--end-of-options", rev, *(["--", *paths] if paths else [])]
     out = runner.output(args, cwd=repo, what=str(repo))
     entries: list[TreeEntry] = []
     for record in out.split("\0"):
