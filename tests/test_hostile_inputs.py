@@ -721,7 +721,12 @@ def test_soak_store_screen(tally: Tally, keys: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("run", "name"),
-    [("../x", "a.tar.zst"), ("1-linux", "../../etc/passwd"), ("1-linux", "a\nb"), ("a/b/c", "x")],
+    [
+        ("../x", "a.tar.zst"),
+        ("1-linux", "../../etc/passwd"),
+        ("1-linux", "a\nb"),
+        ("a/b/c/d/e", "x"),
+    ],
     ids=["run-dotdot", "name-dotdot", "name-newline", "run-deep"],
 )
 def test_stores_refuse_names_that_leave_their_folder(
@@ -842,6 +847,7 @@ def test_compute_matrix_summary_shows_hostile_names_as_text(
     github.pull = github.pull | {"changed_files": len(names)}
     count.inputs += len(names)
     env = _event_env(tmp_path, github) | actions_env(tmp_path)
+    env["ROCKSHARD_STORE_UNTRUSTED"] = "s3://untrusted-bucket/ci"  # a pull request's own store
     args = ["matrix", "--topology", str(IMPACT_TOPOLOGY), "--platform", "linux", "--impact"]
     args += ["--amdgpu-families", "gfx94X-dcgpu", "--repo", str(tmp_path), "--gha-output"]
     ran = run_cli(args, env)
@@ -849,3 +855,25 @@ def test_compute_matrix_summary_shows_hostile_names_as_text(
     check_run(count, ran, in_actions=True, summary=summary)
     assert ran.code == 0, ran.err
     assert "<img" not in summary and "&#60;img src=x onerror=alert&#40;1&#41;&#62;&#124;" in summary
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("untrusted", "s3://bucket/../trusted"),
+        ("untrusted", "s3://bucket/x\n::add-mask::PWN"),
+        ("trusted", "/srv/store\r::error::PWN"),
+        ("endpoint-url", "javascript:alert(1)"),
+        ("region", "us-east-1; rm -rf /"),
+        ("trusted-role", "${{ secrets.PWN }}"),
+    ],
+    ids=["dotdot", "newline", "dir-cr", "endpoint", "region", "role"],
+)
+def test_store_table_values_are_checked(tally: Tally, key: str, value: str) -> None:
+    count = tally["pipeline settings + plan summary"]
+    count.inputs += 1
+    with pytest.raises(FindingsError) as caught:
+        parse_pipeline_config(f"[store]\n{key} = {_toml(value)}\n", "P.toml")
+    assert [f.code for f in caught.value.findings] == ["value"] * len(caught.value.findings)
+    count.findings += len(caught.value.findings)
+    check_text(count, *(escape_line(f.format()) for f in caught.value.findings))

@@ -106,14 +106,15 @@ def component_problems(value: str, *, max_length: int = MAX_COMPONENT) -> list[s
 
 
 def run_folder_problems(value: str) -> list[str]:
-    """Problems of a store run folder (``<run id>-<platform>``, maybe under ``<owner>-<repo>/``):
-    one or two ``/``-separated parts of letters, digits, ``.``, ``_``, ``+`` and ``-``."""
+    """Problems of a store run folder (``<run id>-<platform>``, maybe under ``<owner>-<repo>/``,
+    maybe with a sub-folder such as ``product``): one to four ``/``-separated parts of
+    letters, digits, ``.``, ``_``, ``+`` and ``-``."""
     if not value:
         return ["is empty"]
     problems = _common(value, 200)
     parts = value.split("/")
-    if len(parts) > 2:
-        problems.append("has more than two parts")
+    if len(parts) > 4:
+        problems.append("has more than four parts")
     if any(p in (".", "..") for p in parts):
         problems.append("leaves its root ('..')")
     elif not all(_RUN_PART.match(p) for p in parts):

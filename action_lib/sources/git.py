@@ -246,7 +246,8 @@ def commit_time(runner: GitRunner, repo: Path, rev: str = "HEAD") -> int | None:
     if not (repo / ".git").exists():
         return None
     try:
-        out = runner.output(["log", "-1", "--format=%ct", rev], cwd=repo, what=str(repo)).strip()
+        args = ["log", "-1", "--format=%ct", "--end-of-options", rev, "--"]
+        out = runner.output(args, cwd=repo, what=str(repo)).strip()
     except OperationError:
         return None
     return int(out) if out.isdigit() else None
