@@ -9,13 +9,21 @@ a line is a command when, after leading whitespace, it starts with ``::name ...:
 
 from __future__ import annotations
 
+import io
+import os
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from action_lib.cli.main import main
+from action_lib.inputs.untrusted import escape
 
 # Every hostile command carries PWN in its data: rockshard's own annotations never start
 # their data with it, and it never issues the other commands.
@@ -62,6 +70,17 @@ SPECIAL = (
 )
 NEVER_OURS = frozenset(
     {"add-mask", "set-env", "add-path", "save-state", "echo", "debug", "notice", "add-matcher"}
+)
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+# Examples per test: the default suite stays within its time budget; --slow runs SOAK.
+QUICK = settings(max_examples=100, deadline=None)
+SERVED = settings(  # tests using the (function-scoped) fake GitHub server
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+SOAK = settings(
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
@@ -174,6 +193,62 @@ class Tally:
             rows.append([name, *(str(v) for v in values)])
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         return ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One CLI run: status, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(argv: list[str], env: Mapping[str, str] | None = None) -> Ran:
+    """``main(argv)`` with stdout and stderr captured (no pytest fixture: usable in @given)."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.object(sys, "stdout", out),
+        mock.patch.object(sys, "stderr", err),
+        mock.patch.dict(os.environ, dict(env or {})),
+    ):
+        os.environ.pop("ROCKSHARD_DEBUG", None)
+        code = main(argv)
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def check_run(count: Count, ran: Ran, *, in_actions: bool = False, summary: str = "") -> None:
+    """No traceback and no injected command, in stdout, stderr or the job summary."""
+    crashed = ran.code not in (0, 1, 2) or "internal error" in ran.err or "Traceback" in ran.err
+    injected = injections(ran.out, in_actions=in_actions) + injections(ran.err)
+    injected += injections(summary)
+    count.crashes += crashed
+    count.injections += len(injected)
+    assert not crashed, ran.err
+    assert not injected, (injected, ran.out, ran.err)
+
+
+def check_text(count: Count, *texts: str) -> None:
+    """No line of any of ``texts`` is a workflow command."""
+    injected = [c for t in texts for c in injections(t)]
+    count.injections += len(injected)
+    assert not injected, injected
+
+
+def actions_env(tmp: Path) -> dict[str, str]:
+    """The variables of an Actions step, with a fresh output file and job summary."""
+    (tmp / "output").write_text("", encoding="utf-8")
+    (tmp / "summary.md").write_text("", encoding="utf-8")
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"),
+    }
+
+
+def escape_line(line: str) -> str:
+    """A line as the CLI prints it (``rockshard: <escaped>``)."""
+    return f"rockshard: {escape(line)}\n"
 
 
 def snapshot(root: Path, skip: tuple[Path, ...] = ()) -> set[str]:

@@ -22,8 +22,7 @@ from action_lib.sources.git import GitRunner, diff, ls_tree
 from action_lib.sources.plan import ExternalCheckout
 from action_lib.topology.model import ExternalGitSource
 from tests.fixtures.gitrepos import GIT_ENV, commit_all, git, make_repo
-from tests.hostile import Tally, hostile_name, snapshot, tally
-from tests.test_hostile_inputs import actions_env, check_run, run_cli
+from tests.hostile import Tally, actions_env, check_run, hostile_name, run_cli, snapshot, tally
 
 pytestmark = pytest.mark.integration
 __all__ = ["tally"]
