@@ -30,10 +30,13 @@ Reply = tuple[int, dict[str, str], Any]
 class FakeGitHub:
     """Serves /repos/rockshard/demo/...; a fault replies, once, to the first request whose
     path and query its regular expression matches. ``runs`` maps a run id to the run's JSON
-    and its jobs; ``max_page`` caps a page below the ``per_page`` asked for."""
+    and its jobs; ``max_page`` caps a page below the ``per_page`` asked for; ``files`` and
+    ``compare`` are what pull request 42 lists and what a comparison answers."""
 
     url: str = ""
     pull: dict[str, Any] = field(default_factory=lambda: dict(PULL))
+    files: list[Any] = field(default_factory=lambda: list(FILES))
+    compare: dict[str, Any] = field(default_factory=lambda: dict(COMPARE))
     runs: dict[int, tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=dict)
     faults: list[tuple[str, Reply]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
@@ -71,10 +74,10 @@ class FakeGitHub:
         if split.path == f"{BASE}/pulls/42":
             return 200, {}, self.pull
         if split.path == f"{BASE}/pulls/42/files":
-            headers, items = self._page(split.path, query, FILES)
+            headers, items = self._page(split.path, query, self.files)
             return 200, headers, items
         if split.path.startswith(f"{BASE}/compare/"):
-            return 200, {}, COMPARE
+            return 200, {}, self.compare
         found = re.fullmatch(rf"{BASE}/actions/runs/(\d+)(/jobs)?", split.path)
         if found and int(found.group(1)) in self.runs:
             run, jobs = self.runs[int(found.group(1))]

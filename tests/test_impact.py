@@ -146,7 +146,7 @@ def test_downstream_reasons(topology: Topology) -> None:
     assert "compiler-runtime: src/runtime/api.c" in text
     markdown = report_markdown(report)
     assert "| ml-libs | downstream of compiler-runtime, math-libs |" in markdown
-    assert "| `src/runtime/api.c` | source-set |" in markdown
+    assert "| <code>src/runtime/api.c</code> | source-set |" in markdown
 
 
 def test_platform_filters_stages(topology: Topology) -> None:

@@ -177,7 +177,7 @@ def test_cli_event_mode_writes_outputs_and_summary(
     assert "1 of 2 stages affected" in capsys.readouterr().out
     outputs = output.read_text()
     assert '["libraries"]' in outputs and "everything" in outputs
-    assert "| libraries | `libs/a.c` |" in summary.read_text()
+    assert "| libraries | <code>libs/a.c</code> |" in summary.read_text()
 
 
 def test_cli_needs_base_and_head(history: History, capsys: pytest.CaptureFixture[str]) -> None:

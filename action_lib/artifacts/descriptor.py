@@ -29,6 +29,7 @@ from typing import Any
 
 from action_lib.artifacts.names import COMPONENTS
 from action_lib.errors import Finding, FindingsError, InputError
+from action_lib.inputs.paths import relative_path_problems
 from action_lib.inputs.suggest import suggest
 from action_lib.inputs.toml import TomlReader
 
@@ -161,6 +162,10 @@ def _bad_relpath(path: str) -> bool:
     return not path or posix.is_absolute() or ":" in path or ".." in posix.parts
 
 
+# Problems of a stage dir or pattern the first check words itself.
+_WORDED = ("is empty", "is absolute", "names a Windows drive", "leaves its root ('..')")
+
+
 class _Parser(TomlReader):
     def __init__(self, path: str, text: str, artifact: str, system: str) -> None:
         super().__init__(text, path)
@@ -178,13 +183,17 @@ class _Parser(TomlReader):
             )
             return []
         for pattern in values:
-            if pattern.startswith("/") or ".." in pattern.split("/"):
+            problems = relative_path_problems(pattern, glob=True)
+            if any(p in _WORDED for p in problems):
                 self.add(
                     "descriptor-pattern",
                     f"pattern '{pattern}' must be relative to the stage dir, without '..'",
                     *where,
                     key,
                 )
+            for problem in problems:
+                if problem not in _WORDED:
+                    self.add("descriptor-pattern", f"pattern '{pattern}' {problem}", *where, key)
         return values
 
     def basedir(self, comp: str, path: str, body: Mapping[str, Any]) -> Basedir:
@@ -196,6 +205,9 @@ class _Parser(TomlReader):
                 f"stage dir '{path}' must be relative to the build dir, without '..'",
                 *where,
             )
+        for problem in relative_path_problems(path):
+            if problem not in _WORDED:
+                self.add("descriptor-path", f"stage dir '{path}' {problem}", *where)
         use_defaults = body.get("default_patterns", True)
         if not isinstance(use_defaults, bool):
             self.add(
@@ -353,8 +365,10 @@ def load_descriptor(path: Path, artifact: str, system: str = "") -> Descriptor:
     """Read and parse a descriptor file; raises FindingsError (or InputError when unreadable)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read descriptor {path}: {exc.strerror or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read descriptor {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     descriptor, findings = parse_descriptor(text, str(path), artifact, system)
     if findings:
         raise FindingsError(findings)

@@ -99,6 +99,10 @@ class _Fetch:
     ) -> None:
         if options.layout not in LAYOUTS:
             raise InputError(str(unknown("layout", options.layout, LAYOUTS, listing="layouts")))
+        for remote in remotes:
+            # Files are only ever written (cache, output, spool) under names rockshard built.
+            if remote.filename != remote.name.archive(remote.compression):
+                raise OperationError(f"'{remote.filename}' is not an archive name: refused")
         self.store = store
         self.run = run
         self.remotes = sorted(remotes, key=lambda r: (-r.size, r.filename))

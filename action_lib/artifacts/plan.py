@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from action_lib.artifacts.names import GENERIC, ArtifactName, sidecar, try_parse_archive
+from action_lib.artifacts.names import (
+    GENERIC,
+    SIDECAR_SUFFIX,
+    ArtifactName,
+    sidecar,
+    try_parse_archive,
+)
 from action_lib.errors import InputError, OperationError
 from action_lib.families import family_targets
+from action_lib.inputs.paths import component_problems
 from action_lib.inputs.suggest import unknown
+from action_lib.inputs.untrusted import escape
 from action_lib.topology.model import Conditions, Topology
 from action_lib.topology.queries import inbound_artifacts, produced_artifacts, require_stage
 
@@ -121,6 +129,56 @@ def fetch_plan(
             for t in targets_for(topology, a, families)
         )
     )
+
+
+SHOWN_IGNORED = 10  # ignored store names a warning lists one by one
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A run's listing with the names no archive of the topology can have taken out."""
+
+    listing: Mapping[str, int]
+    ignored: tuple[tuple[str, str], ...]  # (name, why), sorted
+
+    def warning(self, where: str) -> tuple[str, list[str]]:
+        """A headline and one line per ignored name (the first SHOWN_IGNORED, escaped);
+        ("", []) when nothing was ignored."""
+        if not self.ignored:
+            return "", []
+        head = f"{len(self.ignored)} file name(s) in {where} ignored"
+        lines = [f"'{escape(name, 120)}': {why}" for name, why in self.ignored[:SHOWN_IGNORED]]
+        left = len(self.ignored) - SHOWN_IGNORED
+        return head, lines + ([f"and {left} more"] if left > 0 else [])
+
+
+def _is_archive_like(name: str) -> bool:
+    base = name.removesuffix(SIDECAR_SUFFIX)
+    return base.endswith((".tar.zst", ".tar.xz"))
+
+
+def screen_listing(listing: Mapping[str, int], topology: Topology) -> Screened:
+    """Keep the names of a store listing that are safe file names; of those that look like
+    archives or sidecars, keep only well-formed ones of an artifact of ``topology``. Store
+    listings are outside data (anyone who may write the store writes them): the rest is
+    ignored, with the reason, and never turned into a local path."""
+    kept: dict[str, int] = {}
+    ignored: list[tuple[str, str]] = []
+    for name, size in listing.items():
+        problems = component_problems(name)
+        if problems:
+            ignored.append((name, f"the name {problems[0]}"))
+            continue
+        if _is_archive_like(name):
+            parsed = try_parse_archive(name.removesuffix(SIDECAR_SUFFIX))
+            if parsed is None:
+                ignored.append((name, "not a well-formed archive name"))
+                continue
+            if parsed[0].name not in topology.artifacts:
+                ignored.append((name, "names no artifact of the topology"))
+                continue
+        kept[name] = size
+    return Screened(kept, tuple(sorted(ignored)))
 
 
 def present(listing: Mapping[str, int]) -> dict[ArtifactName, Remote]:

@@ -32,6 +32,7 @@ from action_lib.edges.progress import Progress, human
 from action_lib.errors import InputError
 from action_lib.families import expand_families
 from action_lib.inputs.lists import parse_list
+from action_lib.inputs.untrusted import escape, md_code
 from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage_artifacts import push_stage, stage_remotes
 from action_lib.settings import environment as env
@@ -80,13 +81,15 @@ def _report(
         lines = [
             f"### rockshard artifacts {verb}: {len(moved)} archive(s), {human(total)}",
             "",
-            f"Store: `{location}`",
+            f"Store: {md_code(location)}",
             "",
             "| archive | size | status | sha256 |",
             "| --- | ---: | --- | --- |",
         ]
         lines += [
-            f"| `{m.filename}` | {human(m.size)} | {m.status} | `{m.digest[:12]}` |" for m in moved
+            # Archive names are rockshard's own (letters, digits, '.', '+', '-', '_').
+            f"| `{m.filename}` | {human(m.size)} | {m.status} | `{m.digest[:12]}` |"
+            for m in moved
         ]
         gha.append_summary("\n".join(lines) + "\n")
 
@@ -213,7 +216,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     _timing(bar, "fetched", result.moved, seconds)
     for rel in result.copied_links:
         sys.stderr.write(
-            f"rockshard: note: symlink {rel} extracted as a copy (no symlink privilege)\n"
+            f"rockshard: note: symlink {escape(rel)} extracted as a copy (no symlink privilege)\n"
         )
     extra = {
         "stage": job.stage,

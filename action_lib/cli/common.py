@@ -15,6 +15,7 @@ from pathlib import Path
 from action_lib.edges.retry import stderr_reporter
 from action_lib.errors import InputError
 from action_lib.inputs.lists import parse_list
+from action_lib.inputs.untrusted import escape
 from action_lib.jobs.model import RunRef, StageJob
 from action_lib.settings import environment
 from action_lib.settings.layers import Layers, Setting, action_inputs
@@ -179,7 +180,7 @@ def open_run(settings: StoreSettings) -> RunRef:
 
 
 def _notice(text: str) -> None:
-    sys.stderr.write(f"rockshard: note: {text}\n")
+    sys.stderr.write(f"rockshard: note: {escape(text)}\n")
 
 
 def job_conditions(args: argparse.Namespace, settings: StoreSettings) -> Conditions:

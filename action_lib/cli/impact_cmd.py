@@ -39,12 +39,14 @@ def rules_from_args(
 
 
 def _emit(report: ImpactReport, fmt: str) -> None:
+    # The changed paths are outside data: JSON quotes them; a listing for people is wrapped in
+    # ::stop-commands:: in Actions, on top of each value being escaped.
     if fmt == "json":
         emit_json(report_json(report))
     elif fmt == "markdown":
-        sys.stdout.write(report_markdown(report))
+        gha.write_listing(report_markdown(report), sys.stdout)
     else:
-        sys.stdout.write(report_text(report))
+        gha.write_listing(report_text(report), sys.stdout)
 
 
 def _impact(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from action_lib.edges import gha
 from action_lib.errors import EXIT_FAILURE, FindingsError, RockshardError
+from action_lib.inputs.untrusted import escape
 from action_lib.settings import environment
 
 Handler = Callable[[argparse.Namespace], int]
@@ -45,9 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(exc: RockshardError) -> None:
+    # Messages quote names, paths and servers' words: each line is escaped to stay one line.
     findings = exc.findings if isinstance(exc, FindingsError) else ()
     for line in exc.lines():
-        sys.stderr.write(f"rockshard: {line}\n")
+        sys.stderr.write(f"rockshard: {escape(line)}\n")
     if gha.in_actions():
         if findings:
             for finding in findings:
@@ -58,7 +60,16 @@ def _report(exc: RockshardError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit status (0 ok, 1 failure, 2 invalid input)."""
+    """Run one command; return its exit status (0 ok, 1 failure, 2 invalid input).
+
+    stdout and stderr are guarded meanwhile: no line printed can start a workflow command
+    unless rockshard issues it (:func:`action_lib.edges.gha.guard_output`).
+    """
+    with gha.guard_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ from action_lib.cli.output import emit_json, table
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.inputs.lists import parse_list
+from action_lib.inputs.untrusted import escape, md
 from action_lib.pipeline.config import MAX_WAVES, PipelineConfig
 from action_lib.pipeline.matrix import (
     Plan,
@@ -162,12 +163,12 @@ def _impact(
     summary.append(report_markdown(report))
     sys.stderr.write(
         f"impact: {len(report.affected)} of {len(report.stages)} stages affected"
-        + (f" ({report.fallback})" if report.fallback else "")
+        + (f" ({escape(report.fallback)})" if report.fallback else "")
         + "\n"
     )
     return {
         "affected-stages": json.dumps(list(report.affected)),
-        "impact-fallback": report.fallback,
+        "impact-fallback": escape(report.fallback, 1000),  # one line, bounded
     }
 
 
@@ -193,8 +194,10 @@ def _run_store(
         line = f"store: {location} ({level} run: {trust.reason}; store from {source})"
     else:
         line = f"store: none set, each job uses its local store ({level} run: {trust.reason})"
-    sys.stderr.write(line + "\n")
-    summary.append(f"### rockshard store\n\n- {line}\n- SOURCE_DATE_EPOCH {epoch.describe()}\n")
+    sys.stderr.write(escape(line) + "\n")
+    summary.append(
+        f"### rockshard store\n\n- {md(line)}\n- SOURCE_DATE_EPOCH {md(epoch.describe())}\n"
+    )
     return {
         "store": chosen.url,
         "external-repo": chosen.external_repo,

@@ -28,9 +28,14 @@ def table(
 
 
 def emit_json(data: Any, out: TextIO | None = None) -> None:
-    """Print JSON with sorted keys and a trailing newline (stable for scripts)."""
+    """Print JSON with sorted keys and a trailing newline (stable for scripts).
+
+    ``##[`` (a workflow command anywhere in a line) can only be inside a string: it is
+    written ``#\\u0023[``, the same string to a JSON reader, nothing to a runner.
+    """
     stream = out or sys.stdout
-    stream.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    text = json.dumps(data, indent=2, sort_keys=True)
+    stream.write(text.replace("##[", "#\\u0023[") + "\n")
 
 
 def emit_generated(

@@ -93,9 +93,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit_json(report_json(report))
     elif args.format == "markdown":
-        sys.stdout.write(report_markdown(report))
+        gha.write_listing(report_markdown(report), sys.stdout)  # names from GitHub's API
     else:
-        sys.stdout.write(report_text(report))
+        gha.write_listing(report_text(report), sys.stdout)
     if args.html is not None:
         sys.stderr.write(f"report: {args.html.as_posix()}\n")
     return EXIT_OK

@@ -12,6 +12,7 @@ from action_lib.cli import common
 from action_lib.cli.output import emit_json, table
 from action_lib.errors import EXIT_OK, FindingsError, InputError
 from action_lib.inputs.lists import parse_list
+from action_lib.inputs.untrusted import escape
 from action_lib.sources.check import check_placements, placement_findings
 from action_lib.sources.checkout import CheckoutOptions, fetch_stage_sources, read_gitmodules
 from action_lib.sources.git import GitRunner, list_files
@@ -88,8 +89,8 @@ def _fetch(args: argparse.Namespace) -> int:
         + (" (dry run)" if args.dry_run else "")
         + "\n"
     )
-    for line in result.actions:
-        sys.stdout.write(f"  {line}\n")
+    for line in result.actions:  # origins and paths from the topology, git's words
+        sys.stdout.write(f"  {escape(line)}\n")
     if not result.actions:
         sys.stdout.write("  nothing to fetch\n")
     return EXIT_OK

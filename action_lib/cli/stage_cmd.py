@@ -12,6 +12,7 @@ from action_lib.cli import common
 from action_lib.cmakegen import DIALECTS
 from action_lib.edges import gha
 from action_lib.errors import EXIT_OK
+from action_lib.inputs.untrusted import escape
 from action_lib.jobs.model import StageJob
 from action_lib.jobs.stage import StageSetup, build_stage, setup_stage
 from action_lib.jobs.stage_artifacts import push_stage
@@ -46,7 +47,7 @@ def _setup(args: argparse.Namespace, *, clean: bool) -> tuple[StageJob, StageSet
         f"{setup.build_dir}\n"
     )
     for line in setup.source_actions:
-        sys.stdout.write(f"  {line}\n")
+        sys.stdout.write(f"  {escape(line)}\n")
     return job, setup
 
 

@@ -85,6 +85,8 @@ def run(
                 timeout=timeout,
                 capture_output=capture,
                 text=True,
+                encoding="utf-8",
+                errors="replace",  # a file name's undecodable bytes must not crash a command
                 input=input_text,
                 check=False,
             )

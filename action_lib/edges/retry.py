@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO, TypeVar
 
 from action_lib.errors import OperationError
+from action_lib.inputs.untrusted import escape
 
 T = TypeVar("T")
 
@@ -105,7 +106,7 @@ def stderr_reporter(stream: TextIO | None = None, prefix: str = "rockshard: ") -
 
     def report(event: RetryEvent) -> None:
         out = stream or sys.stderr
-        out.write(prefix + event.format() + "\n")
+        out.write(prefix + escape(event.format()) + "\n")  # it quotes a server's words
         out.flush()
 
     return report

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.GithubException import BadAttributeException
 
 from action_lib.edges.retry import (
     Budget,
@@ -29,6 +30,10 @@ from action_lib.impact.analyze import Change
 DEFAULT_API_URL = "https://api.github.com"
 PULL_FILES_LIMIT = 3000  # GitHub lists at most this many files of a pull request
 COMPARE_FILES_LIMIT = 300  # ... and of a comparison
+MAX_NAME = 4096  # characters of a file name GitHub may list (git's PATH_MAX); longer is refused
+MAX_PATCH_SCAN = 64 * 1024  # characters of a patch searched for submodule moves (they are tiny)
+# What a malformed answer raises inside PyGithub when a field is missing or of the wrong type.
+MALFORMED = (BadAttributeException, TypeError, ValueError, KeyError, AttributeError)
 _SUBPROJECT = re.compile(r"^([+-])Subproject commit ([0-9a-f]{7,40})", re.MULTILINE)
 _STATUS = {"added": "A", "removed": "D", "modified": "M", "renamed": "R", "copied": "C"}
 
@@ -45,12 +50,34 @@ class ChangedFiles:
     note: str = ""
 
 
-def file_changes(
-    filename: str, status: str, patch: str | None, previous: str | None
-) -> list[Change]:
+class MalformedAnswerError(OperationError):
+    """GitHub (or whatever answered in its place) sent data of the wrong shape or size."""
+
+
+def _name(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise MalformedAnswerError(f"GitHub listed a file without a {what}")
+    if len(value) > MAX_NAME:
+        raise MalformedAnswerError(
+            f"GitHub listed a file {what} of {len(value)} characters (at most {MAX_NAME})"
+        )
+    if "\0" in value:
+        raise MalformedAnswerError(f"GitHub listed a file {what} holding a NUL character")
+    return value
+
+
+def file_changes(filename: object, status: object, patch: object, previous: object) -> list[Change]:
     """The changes of one GitHub file entry: a rename also changes its old path, and a
-    patch of ``Subproject commit`` lines is a submodule pointer move."""
-    moves = {sign: sha for sign, sha in _SUBPROJECT.findall(patch or "")}
+    patch of ``Subproject commit`` lines is a submodule pointer move.
+
+    The entry is checked first (a name that is a non-empty string of at most MAX_NAME
+    characters, without NUL): MalformedAnswerError otherwise.
+    """
+    filename = _name(filename, "name")
+    previous = None if previous is None else _name(previous, "previous name")
+    status = status if isinstance(status, str) else ""
+    text = patch[:MAX_PATCH_SCAN] if isinstance(patch, str) else ""
+    moves = {sign: sha for sign, sha in _SUBPROJECT.findall(text)}
     submodule = bool(moves)
     out = [
         Change(
@@ -202,6 +229,12 @@ class GitHubClient:
             ):
                 raise InputError(f"GitHub API: {refused(exc.status)} ({text})") from None
             raise OperationError(f"GitHub API: {what} failed: {text}") from None
+        except MALFORMED as exc:
+            # A field missing or of the wrong type: never a traceback, and the server's data
+            # is not echoed (the message names the kind of problem only).
+            raise MalformedAnswerError(
+                f"GitHub API: {what}: the answer is malformed ({type(exc).__name__})"
+            ) from None
 
     def pull_request_files(self, repository: str, number: int) -> ChangedFiles:
         """Every file of pull request ``number`` (all pages)."""
@@ -212,14 +245,25 @@ class GitHubClient:
             changes: list[Change] = []
             listed = 0
             for f in pull.get_files():
+                if listed >= PULL_FILES_LIMIT:  # memory stays bounded whatever answers
+                    listed += 1
+                    break
                 changes += file_changes(f.filename, f.status, f.patch, f.previous_filename)
                 listed += 1
-            return changes, listed, int(pull.changed_files)
+            total = pull.changed_files
+            if type(total) is not int or total < 0:
+                raise MalformedAnswerError(
+                    "the pull request does not say how many files it changes"
+                )
+            return changes, listed, total
 
         changes, listed, total = self.call(f"listing the files of {origin}", load)
-        complete = listed >= total
+        complete = total <= listed <= PULL_FILES_LIMIT
         note = ""
-        if not complete:
+        if listed > PULL_FILES_LIMIT:
+            note = f"GitHub listed more than {PULL_FILES_LIMIT} changed files"
+            changes = []
+        elif not complete:
             note = f"GitHub listed {listed} of the {total} changed files"
             if total > PULL_FILES_LIMIT:
                 note += f" (it lists at most {PULL_FILES_LIMIT} files of a pull request)"
@@ -233,7 +277,7 @@ class GitHubClient:
             comparison = self._github.get_repo(repository).compare(base, head)
             changes: list[Change] = []
             files = comparison.files
-            for f in files:
+            for f in files[:COMPARE_FILES_LIMIT]:
                 changes += file_changes(f.filename, f.status, f.patch, f.previous_filename)
             return changes, len(files)
 

@@ -14,14 +14,32 @@ from datetime import datetime
 from typing import Any
 
 from action_lib.errors import InputError
-from action_lib.github_api.client import DEFAULT_API_URL, GitHubClient
+from action_lib.github_api.client import DEFAULT_API_URL, GitHubClient, MalformedAnswerError
 from action_lib.report.model import JobRecord, RunRecord, StepRecord
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+MAX_JOBS = 10_000  # jobs of one run read (GitHub allows 256 per matrix; a run has a few matrices)
+MAX_STEPS = 1_000  # steps of one job read (GitHub allows 1,000)
+MAX_TEXT = 1_000  # characters of a name kept
 
 
-def _epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
+def _epoch(moment: object) -> float | None:
+    return moment.timestamp() if isinstance(moment, datetime) else None
+
+
+def _text(value: object) -> str:
+    """A name from the API: a string (else ""), at most MAX_TEXT characters."""
+    return value[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+def _web(value: object) -> str:
+    """A link from the API, kept only when it is an http(s) URL."""
+    text = _text(value)
+    return text if text.startswith(("https://", "http://")) else ""
+
+
+def _number(step: Any) -> int:
+    return step.number if type(step.number) is int else 0
 
 
 def _platform(path: str, name: str) -> str:
@@ -33,24 +51,31 @@ def _platform(path: str, name: str) -> str:
 
 
 def _job(job: Any) -> JobRecord:
+    """One job; every field is checked for its type (the API's answer is data)."""
+    raw_steps = job.steps or []
+    if not isinstance(raw_steps, list) or len(raw_steps) > MAX_STEPS:
+        raise MalformedAnswerError("GitHub listed a job whose steps are not a list of steps")
     steps = tuple(
         StepRecord(
-            str(s.name),
+            _text(s.name),
             _epoch(s.started_at),
             _epoch(s.completed_at),
-            str(s.conclusion or s.status or ""),
+            _text(s.conclusion or s.status),
         )
-        for s in sorted(job.steps or [], key=lambda s: int(s.number or 0))
+        for s in sorted(raw_steps, key=_number)
     )
+    name = _text(job.name)
+    if not name:
+        raise MalformedAnswerError("GitHub listed a job without a name")
     return JobRecord(
-        name=str(job.name),
+        name=name,
         started=_epoch(job.started_at),
         completed=_epoch(job.completed_at),
-        conclusion=str(job.conclusion or job.status or ""),
+        conclusion=_text(job.conclusion or job.status),
         steps=steps,
         created=_epoch(job.created_at),
-        runner=str(job.runner_name or ""),
-        url=str(job.html_url or ""),
+        runner=_text(job.runner_name),
+        url=_web(job.html_url),
     )
 
 
@@ -77,16 +102,21 @@ def read_run(client: GitHubClient, repository: str, run_id: int) -> RunRecord:
 
     def load() -> RunRecord:
         run = client.api.get_repo(repository).get_workflow_run(run_id)
-        attempt = int(run.run_attempt or 1)
+        attempt = run.run_attempt if type(run.run_attempt) is int else 1
         title = f"{repository} run {run_id}" + (f" attempt {attempt}" if attempt > 1 else "")
-        jobs = tuple(_job(j) for j in run.jobs("latest"))
+        jobs: list[JobRecord] = []
+        for job in run.jobs("latest"):
+            if len(jobs) >= MAX_JOBS:  # memory stays bounded whatever answers
+                raise MalformedAnswerError(f"GitHub listed more than {MAX_JOBS} jobs")
+            jobs.append(_job(job))
+        name = _text(run.name)
         return RunRecord(
             source="github",
-            title=f"{title}: {run.name}" if run.name else title,
-            jobs=jobs,
+            title=f"{title}: {name}" if name else title,
+            jobs=tuple(jobs),
             created=_epoch(run.run_started_at or run.created_at),
-            platform=_platform(str(run.path or ""), str(run.name or "")),
-            url=str(run.html_url or ""),
+            platform=_platform(_text(run.path), name),
+            url=_web(run.html_url),
         )
 
     return client.call(

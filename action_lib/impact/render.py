@@ -1,26 +1,44 @@
-"""Impact reports for scripts (JSON), people (text) and the job summary (markdown). Pure."""
+"""Impact reports for scripts (JSON), people (text) and the job summary (markdown). Pure.
+
+Changed paths, submodule names and fallback reasons come from outside (a pull request, a
+server): text shows them through :func:`~action_lib.inputs.untrusted.escape`, markdown through
+:func:`~action_lib.inputs.untrusted.md`, so none of them can start a workflow command or render.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from action_lib.impact.analyze import ImpactReport, PathImpact
+from action_lib.inputs.untrusted import escape, md, md_code
+
+SHOWN = 256  # characters of one path or detail shown (the JSON report has them whole)
+SUMMARY_PATHS = 1000  # rows of the job summary's path table
 
 
-def _stages_cell(impact: PathImpact) -> str:
+def _plain(value: str) -> str:
+    return escape(value, SHOWN)
+
+
+def _marked(value: str) -> str:
+    return md(value, SHOWN)
+
+
+def _stages_cell(impact: PathImpact, show: Callable[[str], str] = _plain) -> str:
     if impact.stages == ("*",):
         return "every stage"
-    return ", ".join(impact.stages) or "-"
+    return ", ".join(show(s) for s in impact.stages) or "-"
 
 
-def _detail(impact: PathImpact) -> str:
-    text = impact.detail
+def _detail(impact: PathImpact, show: Callable[[str], str] = _plain) -> str:
+    text = show(impact.detail)
     if impact.source_sets:
-        text += f" (source set {', '.join(impact.source_sets)})"
+        text += f" (source set {', '.join(show(s) for s in impact.source_sets)})"
     if impact.groups:
-        text += f" (groups {', '.join(impact.groups)})"
+        text += f" (groups {', '.join(show(g) for g in impact.groups)})"
     if impact.submodule and (impact.old or impact.new):
-        text += f" {impact.old[:9] or 'none'}..{impact.new[:9] or 'none'}"
+        text += f" {show(impact.old[:9]) or 'none'}..{show(impact.new[:9]) or 'none'}"
     return text
 
 
@@ -52,11 +70,11 @@ def report_json(report: ImpactReport) -> dict[str, Any]:
     }
 
 
-def _headline(report: ImpactReport) -> str:
+def _headline(report: ImpactReport, show: Callable[[str], str] = _plain) -> str:
     n, total = len(report.affected), len(report.stages)
     text = f"{n} of {total} stages affected"
     if report.fallback:
-        text += f": every stage, because {report.fallback}"
+        text += f": every stage, because {show(report.fallback)}"
     elif report.everything and n:
         text += " (a change that affects every stage)"
     return text
@@ -66,11 +84,11 @@ def report_text(report: ImpactReport) -> str:
     """Aligned text for people: the paths with their rules, then each affected stage."""
     lines: list[str] = []
     if report.origin:
-        lines.append(f"changes: {report.origin}")
+        lines.append(f"changes: {_plain(report.origin)}")
     lines.append(_headline(report))
     if report.paths:
         rows = [("path", "rule", "detail", "stages")] + [
-            (p.path, p.rule, _detail(p), _stages_cell(p)) for p in report.paths
+            (_plain(p.path), p.rule, _detail(p), _stages_cell(p)) for p in report.paths
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines.append("")
@@ -82,32 +100,38 @@ def report_text(report: ImpactReport) -> str:
         for reason in report.reasons:
             why: list[str] = []
             if reason.paths:
-                why.append(_paths(reason.paths))
+                why.append(_paths(reason.paths, _plain))
             if reason.upstream:
-                why.append("downstream of " + ", ".join(reason.upstream))
-            lines.append(f"{reason.stage}: " + ("; ".join(why) or report.fallback or "affected"))
+                why.append("downstream of " + ", ".join(_plain(u) for u in reason.upstream))
+            because = "; ".join(why) or _plain(report.fallback) or "affected"
+            lines.append(f"{_plain(reason.stage)}: {because}")
     return "\n".join(lines) + "\n"
 
 
-def _paths(paths: tuple[str, ...], limit: int = 3) -> str:
-    shown = ", ".join(paths[:limit])
+def _paths(paths: tuple[str, ...], show: Callable[[str], str], limit: int = 3) -> str:
+    shown = ", ".join(show(p) for p in paths[:limit])
     return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def _code(value: str) -> str:
+    return md_code(value, SHOWN)
 
 
 def report_markdown(report: ImpactReport) -> str:
     """Markdown for the job summary: headline, stages with reasons, paths with rules."""
-    out = ["### Stages affected by this change", "", _headline(report), ""]
+    out = ["### Stages affected by this change", "", _headline(report, _marked), ""]
     if report.origin:
-        out += [f"Changes from {report.origin}.", ""]
+        out += [f"Changes from {_marked(report.origin)}.", ""]
     if report.reasons:
         out += ["| stage | why |", "| --- | --- |"]
         for reason in report.reasons:
             why = []
             if reason.paths:
-                why.append(_paths(tuple(f"`{p}`" for p in reason.paths)))
+                why.append(_paths(reason.paths, _code))
             if reason.upstream:
-                why.append("downstream of " + ", ".join(reason.upstream))
-            out.append(f"| {reason.stage} | {'; '.join(why) or report.fallback} |")
+                why.append("downstream of " + ", ".join(_marked(u) for u in reason.upstream))
+            because = "; ".join(why) or _marked(report.fallback)
+            out.append(f"| {_marked(reason.stage)} | {because} |")
         out.append("")
     if report.paths:
         out += [
@@ -117,7 +141,11 @@ def report_markdown(report: ImpactReport) -> str:
             "| --- | --- | --- | --- |",
         ]
         out += [
-            f"| `{p.path}` | {p.rule} | {_detail(p)} | {_stages_cell(p)} |" for p in report.paths
+            f"| {_code(p.path)} | {p.rule} | {_detail(p, _marked)} | {_stages_cell(p, _marked)} |"
+            for p in report.paths[:SUMMARY_PATHS]
         ]
+        left = len(report.paths) - SUMMARY_PATHS
+        if left > 0:
+            out += ["", f"... and {left} more paths (`rockshard impact --format json` lists all)."]
         out += ["", "</details>"]
     return "\n".join(out) + "\n"

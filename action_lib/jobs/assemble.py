@@ -15,7 +15,7 @@ from action_lib.artifacts.names import format_digest, sidecar
 from action_lib.artifacts.plan import MissingArtifactsError, select
 from action_lib.jobs.convergence import Convergence, check_convergence
 from action_lib.jobs.model import RunRef
-from action_lib.jobs.stage_artifacts import produced_everywhere
+from action_lib.jobs.stage_artifacts import produced_everywhere, screened_listing
 from action_lib.topology.model import Conditions, Topology
 
 
@@ -42,7 +42,7 @@ def assemble_product(
     """Check the shards converge, fetch every artifact the pipeline produces into
     ``output_dir/build`` (bootstrap layout), and merge its stage dirs into ``output_dir/dist``."""
     store, run = source.store, source.run
-    listing = store.listing(run)
+    listing = screened_listing(topology, source)
     convergence = check_convergence(store, run, listing)
     wanted = produced_everywhere(topology, conditions, families)
     chosen, missing = select(wanted, listing)

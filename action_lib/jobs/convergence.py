@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from action_lib.artifacts.compare import describe, differing_paths
-from action_lib.artifacts.names import GENERIC
+from action_lib.artifacts.names import GENERIC, try_parse_archive
 from action_lib.artifacts.plan import present
 from action_lib.errors import OperationError
 from action_lib.jobs.stage_artifacts import SHARD_PREFIX
@@ -50,6 +50,8 @@ def check_convergence(
                 str(a): {str(k): str(v) for k, v in c.items()}
                 for a, c in dict(record.get("contents") or {}).items()
             }
+            if any(try_parse_archive(a) is None for a in archives):  # records are outside data
+                raise ValueError("not an archive name")
         except (ValueError, KeyError, AttributeError, TypeError):
             problems.append(f"{name}: not a shard record")
             continue

@@ -18,6 +18,7 @@ from action_lib.errors import InputError, OperationError
 from action_lib.github_api.client import DEFAULT_API_URL, ChangedFiles, GitHubClient
 from action_lib.impact.analyze import Change, ImpactReport, compute_impact, everything
 from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.inputs.paths import commit_problems
 from action_lib.pipeline.trust import EventTrust, event_trust
 from action_lib.settings import environment
 from action_lib.sources.checkout import read_gitmodules
@@ -77,21 +78,31 @@ def event_context(env: Mapping[str, str]) -> EventContext:
     )
 
 
+def _table(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _commits(ctx: EventContext) -> tuple[str, str, int]:
-    """(base, head, pull request number or 0) of the event; ("", "", 0) when it has none."""
+    """(base, head, pull request number or 0) of the event; ("", "", 0) when it has none.
+    A field of the wrong type counts as absent: the event file is data."""
     payload = ctx.payload
     if ctx.name in PULL_REQUEST_EVENTS:
-        pull = payload.get("pull_request") or {}
+        pull = _table(payload.get("pull_request"))
+        number = pull.get("number") or payload.get("number") or 0
         return (
-            str((pull.get("base") or {}).get("sha", "")),
-            str((pull.get("head") or {}).get("sha", "")),
-            int(pull.get("number") or payload.get("number") or 0),
+            _text(_table(pull.get("base")).get("sha")),
+            _text(_table(pull.get("head")).get("sha")),
+            number if type(number) is int and 0 < number < 2**31 else 0,
         )
     if ctx.name == "push":
-        return str(payload.get("before", "")), str(payload.get("after", "")), 0
+        return _text(payload.get("before")), _text(payload.get("after")), 0
     if ctx.name == "merge_group":
-        group = payload.get("merge_group") or {}
-        return str(group.get("base_sha", "")), str(group.get("head_sha", "")), 0
+        group = _table(payload.get("merge_group"))
+        return _text(group.get("base_sha")), _text(group.get("head_sha")), 0
     return "", "", 0
 
 
@@ -114,6 +125,9 @@ def event_changes(
         return None, f"a {ctx.name} event", f"a {ctx.name} event builds every stage"
     if ctx.name == "push" and (not base or base == ZERO_SHA):
         return None, "a push", "the push creates a branch: there is no earlier commit to compare"
+    if any(sha and commit_problems(sha) for sha in (base, head)):
+        # The event file is data: a "commit" that is not one never reaches git or a URL.
+        return None, f"a {ctx.name} event", "the event's base or head is not a commit id"
     if ctx.local or not ctx.repository:
         if not base or not head:
             return None, f"a {ctx.name} event", "the event names no base and head commits"
@@ -184,8 +198,9 @@ def impact_rules(
     if rules_file is not None:
         try:
             text = rules_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot read {rules_file}: {exc.strerror}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 ({exc.reason})"
+            raise InputError(f"cannot read {rules_file}: {reason}") from None
         rules = parse_rules(text, str(rules_file), topology)
     folders: dict[str, tuple[str, ...]] = {}
     if descriptor_folders_at is not None:

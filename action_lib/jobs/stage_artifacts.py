@@ -22,9 +22,11 @@ from action_lib.artifacts.plan import (
     Wanted,
     fetch_plan,
     push_plan,
+    screen_listing,
     select,
 )
 from action_lib.artifacts.push import Moved, find_artifact_dirs, push
+from action_lib.edges import gha
 from action_lib.edges.progress import Progress
 from action_lib.jobs.model import RunRef, StageJob
 from action_lib.topology.model import Conditions, Topology
@@ -47,10 +49,20 @@ def stage_remotes(
 ) -> list[Remote]:
     """The archives ``job`` must fetch from ``source``; every missing one is listed in one error."""
     wanted = fetch_plan(job.topology, job.stage, job.conditions, job.families, exclude_artifacts)
-    chosen, missing = select(wanted, source.store.listing(source.run), exclude_components)
+    chosen, missing = select(wanted, screened_listing(job.topology, source), exclude_components)
     if missing:
         raise MissingArtifactsError(source.location(), missing)
     return chosen
+
+
+def screened_listing(topology: Topology, source: RunRef) -> Mapping[str, int]:
+    """The listing of ``source`` without names no archive of ``topology`` can have; each
+    ignored name is a warning (an annotation in Actions)."""
+    screened = screen_listing(source.store.listing(source.run), topology)
+    head, lines = screened.warning(source.location())
+    if head:
+        gha.warning(head, lines)
+    return screened.listing
 
 
 def fetch_stage(

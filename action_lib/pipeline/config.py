@@ -16,6 +16,7 @@ from typing import Any
 
 from action_lib.cache.inputs_config import InputsConfig, parse_inputs_table
 from action_lib.errors import InputError
+from action_lib.inputs.paths import label_problems
 from action_lib.inputs.toml import TomlReader
 from action_lib.pipeline.run_store import StoreTable, parse_store_table
 from action_lib.topology.model import PLATFORMS
@@ -129,6 +130,12 @@ def _runs_on_problem(value: object) -> str:
     return "must be a non-empty label or a non-empty list of labels"
 
 
+def _label_problems(value: str | list[str]) -> list[str]:
+    """What is wrong with each runner label of a well-typed ``runs-on``."""
+    labels = [value] if isinstance(value, str) else value
+    return [f"runner label '{one}' {problem}" for one in labels for problem in label_problems(one)]
+
+
 def _int_in(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
@@ -157,6 +164,10 @@ def _job_layer(
             )
         elif key == "runs-on" and (problem := _runs_on_problem(value)):
             reader.add("type", f"'runs-on' in [{label}] {problem}", *where, key)
+        elif key == "runs-on" and _label_problems(value):
+            # Labels reach the workflow's matrix: letters, digits, '.', '_' and '-' only.
+            for problem in _label_problems(value):
+                reader.add("label", f"{problem} in [{label}]", *where, key)
         elif key == "timeout-minutes" and not _int_in(value, 1, SELF_HOSTED_MAX_TIMEOUT):
             reader.add(
                 "type",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from action_lib.errors import InputError
+from action_lib.inputs.untrusted import md
 from action_lib.pipeline.config import PipelineConfig, RunsOn, runs_on_text
 from action_lib.topology import queries as q
 from action_lib.topology.model import Conditions, Topology
@@ -158,11 +159,12 @@ def plan_table(plan: Plan) -> list[tuple[str, str, str, str, str]]:
 
 def plan_markdown(plan: Plan) -> str:
     """The plan as a markdown table for the job summary."""
+    families = ", ".join(md(f) for f in plan.families) or "-"
     lines = [
-        f"### rockshard plan: {plan.platform}, families {', '.join(plan.families) or '-'}",
+        f"### rockshard plan: {md(plan.platform)}, families {families}",
         "",
         "| wave | stage | family | runs-on | timeout (min) |",
         "| --- | --- | --- | --- | --- |",
     ]
-    lines.extend(f"| {' | '.join(row)} |" for row in plan_table(plan))
+    lines.extend(f"| {' | '.join(md(cell) for cell in row)} |" for row in plan_table(plan))
     return "\n".join(lines) + "\n"

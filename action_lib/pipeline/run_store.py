@@ -20,11 +20,14 @@ The ``[store]`` table of ``rockshard-pipeline.toml``::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from action_lib.errors import InputError
+from action_lib.inputs.paths import url_problems
 from action_lib.inputs.toml import TomlReader
+from action_lib.inputs.untrusted import UNSAFE_CHARS
 from action_lib.pipeline.trust import EventTrust
 
 STORE_KEYS = ("trusted", "untrusted", "trusted-role", "untrusted-role", "region", "endpoint-url")
@@ -54,9 +57,39 @@ def parse_store_table(reader: TomlReader, data: object) -> StoreTable:
             reader.add("type", f"'{key}' in [store] must be a string", "store", key)
         elif key in ("trusted", "untrusted") and value.startswith("s3://") and not _bucket(value):
             reader.add("value", f"'{key}' in [store]: '{value}' names no bucket", "store", key)
+        elif _value_problems(key, value):
+            # The settings file comes with the change: its URLs become keys, paths and outputs.
+            for problem in _value_problems(key, value):
+                reader.add("value", f"'{key}' in [store]: '{value}' {problem}", "store", key)
         else:
             entries[key] = (value.strip(), reader.line("store", key))
     return StoreTable(entries)
+
+
+_UNSAFE = re.compile(f"[{UNSAFE_CHARS}]")
+_REGION = re.compile(r"^[a-z0-9-]{0,32}$")
+_ROLE = re.compile(r"^(arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+)?$")
+
+
+def _value_problems(key: str, value: str) -> list[str]:
+    """What is wrong with a well-typed ``[store]`` value ([] when nothing)."""
+    text = value.strip()
+    if key in ("trusted", "untrusted") and text.startswith("s3://"):
+        problems = url_problems(text, ("s3",))
+        return problems + (["has a '.' or '..' segment"] if _dots(text) else [])
+    if key in ("trusted", "untrusted") and _UNSAFE.search(text):
+        return ["holds a control or invisible character"]  # another scheme: open_store names it
+    if key == "endpoint-url" and text:
+        return url_problems(text, ("https", "http"))
+    if key == "region" and not _REGION.match(text):
+        return ["is not an AWS region (like us-east-1)"]
+    if key.endswith("-role") and not _ROLE.match(text):
+        return ["is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"]
+    return []
+
+
+def _dots(url: str) -> bool:
+    return any(part in (".", "..") for part in url[len("s3://") :].split("/"))
 
 
 def _bucket(url: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from html import escape
 
+from action_lib.inputs.untrusted import html
 from action_lib.report.analysis import RunReport
 from action_lib.report.mapping import PHASES
 from action_lib.report.render import (
@@ -52,7 +52,8 @@ _LABEL = 230
 
 
 def _a(value: object) -> str:
-    return escape(str(value), quote=True)
+    # Names come from GitHub's API: escaped for HTML, and kept on one line.
+    return html(value)
 
 
 def _n(value: float) -> str:
@@ -188,7 +189,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 def report_html(report: RunReport) -> str:
     """The whole page."""
     run = report.run
-    link = f' <a href="{_a(run.url)}">{_a(run.url)}</a>' if run.url else ""
+    web = run.url.startswith(("https://", "http://"))  # never a javascript: or data: link
+    link = f' <a href="{_a(run.url)}">{_a(run.url)}</a>' if web else ""
     parts = [
         "<!DOCTYPE html>",
         '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',

@@ -1,11 +1,17 @@
-"""A run report as text, JSON and markdown (with a Mermaid gantt chart). Pure."""
+"""A run report as text, JSON and markdown (with a Mermaid gantt chart). Pure.
+
+Job, step and run names come from GitHub's API (or a run file): text shows them through
+:func:`~action_lib.inputs.untrusted.escape`, markdown through
+:func:`~action_lib.inputs.untrusted.md`, the gantt chart keeps only plain characters.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from action_lib.inputs.untrusted import escape, md
 from action_lib.report.analysis import JobTiming, RunReport
 from action_lib.report.mapping import PHASES
 from action_lib.report.model import iso
@@ -27,7 +33,7 @@ def duration(seconds: float) -> str:
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """An aligned plain-text table."""
-    cells = [list(headers), *(list(r) for r in rows)]
+    cells = [list(headers), *([escape(c) for c in r] for r in rows)]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
@@ -39,7 +45,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def cell(text: str) -> str:
-        return text.replace("|", "\\|")
+        return md(text)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
@@ -88,7 +94,7 @@ def wave_rows(report: RunReport) -> list[list[str]]:
     ]
 
 
-def path_text(report: RunReport, arrow: str = " -> ") -> str:
+def path_text(report: RunReport, arrow: str = " -> ", show: Callable[[str], str] = escape) -> str:
     """The critical path, and its work and wall time."""
     path = report.critical_path
     if not path:
@@ -96,7 +102,7 @@ def path_text(report: RunReport, arrow: str = " -> ") -> str:
     work = sum(j.seconds for j in path)
     span = path[-1].end - path[0].start
     return (
-        arrow.join(j.label for j in path)
+        arrow.join(show(j.label) for j in path)
         + f": {duration(work)} of work over {duration(span)} (waiting {duration(span - work)})"
     )
 
@@ -105,7 +111,7 @@ def headline(report: RunReport) -> str:
     """One line: what ran, wall time, runner time."""
     where = report.platform or "-"
     return (
-        f"{report.run.title} ({where}): {len(report.jobs)} jobs, wall {duration(report.wall)}, "
+        f"{escape(report.run.title)} ({escape(where)}): {len(report.jobs)} jobs, wall {duration(report.wall)}, "
         f"runner time {duration(report.runner_seconds)} (billed {report.billed_minutes} min)"
     )
 
@@ -114,12 +120,16 @@ def notes(report: RunReport) -> list[str]:
     """What the report could not count: stage jobs that did not run, ran twice, still run."""
     out = []
     if report.missing:
-        out.append("no timing (the stage job did not run): " + ", ".join(report.missing))
+        out.append("no timing (the stage job did not run): " + _names(report.missing))
     if report.duplicates:
-        out.append("ran more than once: " + ", ".join(report.duplicates))
+        out.append("ran more than once: " + _names(report.duplicates))
     if report.running:
-        out.append("still running, not counted: " + ", ".join(report.running))
+        out.append("still running, not counted: " + _names(report.running))
     return out
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(escape(n) for n in names)
 
 
 def _phase_share(report: RunReport) -> str:
@@ -212,7 +222,8 @@ def report_json(report: RunReport) -> dict[str, Any]:
 
 
 def _mermaid_name(text: str) -> str:
-    return re.sub(r"[:#;,]", " ", text).strip() or "job"
+    # Plain characters only: a name must not end the chart's code fence or its line.
+    return re.sub(r"[^\w .()\[\]/+-]", " ", escape(text, 200)).strip() or "job"
 
 
 def mermaid_gantt(report: RunReport) -> str:
@@ -250,12 +261,12 @@ def _section(job: JobTiming) -> str:
 def report_markdown(report: RunReport) -> str:
     """The report for a job summary: headline, Mermaid gantt, jobs, waves."""
     parts = [
-        f"### rockshard run report: {report.run.title}",
+        f"### rockshard run report: {md(report.run.title)}",
         "",
         f"**wall** {duration(report.wall)} · **runner time** {duration(report.runner_seconds)} "
         f"(billed {report.billed_minutes} min) · **jobs** {len(report.jobs)}",
         "",
-        f"**critical path** (stage DAG): {path_text(report, ' → ')}",
+        f"**critical path** (stage DAG): {path_text(report, ' → ', md)}",
         "",
         f"**stage jobs by phase**: {_phase_share(report)}",
         "",
@@ -267,5 +278,5 @@ def report_markdown(report: RunReport) -> str:
     ]
     if report.waves:
         parts += [_md_table(WAVE_HEADERS, wave_rows(report))]
-    parts += [f"- {n}" for n in notes(report)]
+    parts += [f"- {md(n)}" for n in notes(report)]
     return "\n".join(parts).rstrip("\n") + "\n"

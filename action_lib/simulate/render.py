@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from action_lib.inputs.untrusted import escape as escape_text
 from action_lib.report.render import duration, text_table
 from action_lib.simulate.history import CACHED, HistoryResult, distribution
 from action_lib.simulate.schedule import Outcome
@@ -137,7 +138,8 @@ def simulation_text(sim: Simulation) -> str:
             _span(sim.history) + ":\n" + text_table(HISTORY_HEADERS, _history_rows(sim.history))
         )
     if sim.timings.ignored:
-        parts.append("ignored in the timings: " + "; ".join(sim.timings.ignored) + "\n")
+        ignored = "; ".join(escape_text(i) for i in sim.timings.ignored)  # a timings file's words
+        parts.append(f"ignored in the timings: {ignored}\n")
     return "\n".join(parts)
 
 

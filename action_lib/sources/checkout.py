@@ -51,9 +51,12 @@ def read_gitmodules(
     checkout, else ``HEAD:.gitmodules``; () when there is none."""
     path = repo / ".gitmodules"
     if rev is None and path.is_file():
-        return parse_gitmodules(path.read_text(encoding="utf-8"), str(path))
+        # The change's own file: undecodable bytes become U+FFFD (and then findings), no crash.
+        return parse_gitmodules(path.read_bytes().decode("utf-8", "replace"), str(path))
     spec = f"{rev or 'HEAD'}:.gitmodules"
-    result = runner.run(["show", spec], cwd=repo, what=str(repo), check=False, retry=False)
+    result = runner.run(
+        ["show", "--end-of-options", spec], cwd=repo, what=str(repo), check=False, retry=False
+    )
     if result.returncode != 0:
         return ()
     return parse_gitmodules(result.stdout, spec)
@@ -170,7 +173,7 @@ def fetch_external(
     if not (dest / ".git").exists():
         dest.mkdir(parents=True, exist_ok=True)
         runner.run(["init", "-q"], cwd=dest, what=what)
-        runner.run(["remote", "add", "origin", src.origin], cwd=dest, what=what)
+        runner.run(["remote", "add", "--", "origin", src.origin], cwd=dest, what=what)
         mirror = None if options.reference_dir is None else _mirror(options.reference_dir, src.name)
         if mirror is not None:
             alternates = dest / ".git" / "objects" / "info" / "alternates"
@@ -181,19 +184,28 @@ def fetch_external(
             alternates.write_text(str(objects.resolve()) + "\n", encoding="utf-8", newline="\n")
     depth = ["--depth", str(options.depth)] if options.depth else []
     try:
-        runner.run(["fetch", "-q", *depth, "origin", src.commit], cwd=dest, what=what)
+        runner.run(
+            ["fetch", "-q", *depth, "--end-of-options", "origin", src.commit], cwd=dest, what=what
+        )
     except GitError as first:
         if first.kind != "failed":  # killed after the timeout, or the network stayed down
             raise
         # A server may refuse a commit by id (or the id is abbreviated): fetch every
         # branch and look for it before calling it missing.
         runner.run(
-            ["fetch", "-q", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*"],
+            [
+                "fetch",
+                "-q",
+                "--tags",
+                "--end-of-options",
+                "origin",
+                "+refs/heads/*:refs/remotes/origin/*",
+            ],
             cwd=dest,
             what=what,
         )
         found = runner.run(
-            ["rev-parse", "--verify", "-q", f"{src.commit}^{{commit}}"],
+            ["rev-parse", "--verify", "-q", "--end-of-options", f"{src.commit}^{{commit}}"],
             cwd=dest,
             what=what,
             check=False,
@@ -205,7 +217,7 @@ def fetch_external(
                 f"(not retried; {str(first).removeprefix(what + ': ')})"
             ) from None
     runner.run(
-        ["-c", "advice.detachedHead=false", "checkout", "-q", "--detach", src.commit],
+        ["-c", "advice.detachedHead=false", "checkout", "-q", "--detach", src.commit, "--"],
         cwd=dest,
         what=what,
     )

@@ -153,9 +153,9 @@ def ls_tree(
     args = ["ls-tree", "-z", "--full-tree"]
     if recursive:
         args.append("-r")
-    args.append(rev)
-    if paths:
-        args += ["--", *paths]
+    # Values from data (a revision, paths) come after --end-of-options and --: never options.
+    # (No bare "--": without paths after it, ls-tree lists nothing.)
+    args += ["--end-of-options", rev, *(["--", *paths] if paths else [])]
     out = runner.output(args, cwd=repo, what=str(repo))
     entries: list[TreeEntry] = []
     for record in out.split("\0"):
@@ -194,7 +194,18 @@ class DiffEntry:
 def diff(runner: GitRunner, repo: Path, base: str, head: str) -> list[DiffEntry]:
     """The paths changed from ``base`` to ``head`` (renames as delete + add), sorted."""
     out = runner.output(
-        ["diff", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", base, head],
+        [
+            "diff",
+            "--raw",
+            "-z",
+            "--no-renames",
+            "--no-abbrev",
+            "--no-ext-diff",
+            "--end-of-options",
+            base,
+            head,
+            "--",
+        ],
         cwd=repo,
         what=f"git diff {base} {head}",
     )
@@ -235,7 +246,8 @@ def commit_time(runner: GitRunner, repo: Path, rev: str = "HEAD") -> int | None:
     if not (repo / ".git").exists():
         return None
     try:
-        out = runner.output(["log", "-1", "--format=%ct", rev], cwd=repo, what=str(repo)).strip()
+        args = ["log", "-1", "--format=%ct", "--end-of-options", rev, "--"]
+        out = runner.output(args, cwd=repo, what=str(repo)).strip()
     except OperationError:
         return None
     return int(out) if out.isdigit() else None

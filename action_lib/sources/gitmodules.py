@@ -7,10 +7,31 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from action_lib.errors import Finding, FindingsError
+from action_lib.inputs.paths import relative_path_problems
+from action_lib.inputs.untrusted import UNSAFE_CHARS
 
 _SECTION = re.compile(r'^\[\s*submodule\s+"((?:[^"\\]|\\.)*)"\s*\]\s*(?:[#;].*)?$')
 _OTHER_SECTION = re.compile(r"^\[[^\]]*\]\s*(?:[#;].*)?$")
 _KEY = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*?))?\s*$")
+_UNSAFE = re.compile(f"[{UNSAFE_CHARS}]")
+
+
+def _unsafe(file: str, line: int, name: str, path: str, url: str) -> list[Finding]:
+    """Findings for a name or path that would leave the checkout (or pass for an option), and
+    a URL git would read as an option; .gitmodules comes with the change, so it is untrusted."""
+    out = [
+        Finding(file, line, "unsafe-name", f"submodule name '{name}' {problem}")
+        for problem in relative_path_problems(name)
+    ]
+    out += [
+        Finding(file, line, "unsafe-path", f"submodule '{name}' path '{path}' {problem}")
+        for problem in relative_path_problems(path)
+    ]
+    if url.startswith("-") or _UNSAFE.search(url):
+        out.append(
+            Finding(file, line, "unsafe-url", f"submodule '{name}' url '{url}' is not a URL")
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,10 @@ def parse_gitmodules(text: str, file: str = ".gitmodules") -> tuple[GitSubmodule
                 )
             )
         paths.setdefault(path, name)
+        unsafe = _unsafe(file, lines[name], name, path, body.get("url", ""))
+        if unsafe:
+            findings += unsafe
+            continue
         out.append(
             GitSubmodule(name, path, body.get("url", ""), body.get("branch", ""), lines[name])
         )

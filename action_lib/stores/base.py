@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from action_lib.errors import InputError, OperationError
+from action_lib.inputs.paths import component_problems, run_folder_problems
+from action_lib.inputs.untrusted import escape
 
 OnBytes = Callable[[int], None]  # called with each count of bytes moved
 Notice = Callable[[str], None]
@@ -32,6 +34,30 @@ class FileStat:
     modified: float
     digest: str | None
     identity: str
+
+
+def safe_name(name: str) -> str:
+    """``name`` when it can be one file in a run folder (no separator, no ``..``, no control
+    character); InputError otherwise. Every store checks a name before it becomes a path or
+    a key, so a name listed from a store can never reach outside its folder."""
+    problems = component_problems(name)
+    if problems:
+        raise InputError(f"store file name '{escape(name, 80)}' {problems[0]}: refused")
+    return name
+
+
+def safe_run(run: str) -> str:
+    """``run`` when it is a well-formed run folder (``<run id>-<platform>``, maybe under
+    ``<owner>-<repo>/``); InputError otherwise."""
+    problems = run_folder_problems(run)
+    if problems:
+        raise InputError(f"run folder '{escape(run, 80)}' {problems[0]}: refused")
+    return run
+
+
+def is_safe_run(run: str) -> bool:
+    """True for a well-formed run folder (a listing of runs keeps only those)."""
+    return not run_folder_problems(run)
 
 
 class Sink(Protocol):

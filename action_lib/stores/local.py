@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from action_lib.errors import OperationError
-from action_lib.stores.base import AlreadyExistsError, FileStat, OnBytes, Sink
+from action_lib.stores.base import (
+    AlreadyExistsError,
+    FileStat,
+    OnBytes,
+    Sink,
+    is_safe_run,
+    safe_name,
+    safe_run,
+)
 
 CHUNK = 1 << 20
 TEMP_MARK = ".tmp-"
@@ -125,8 +133,8 @@ class LocalStore:
         return True
 
     def _path(self, run: str, name: str = "") -> Path:
-        path = self.root.joinpath(*run.split("/"))
-        return path / name if name else path
+        path = self.root.joinpath(*safe_run(run).split("/"))
+        return path / safe_name(name) if name else path
 
     def location(self, run: str) -> str:
         return str(self._path(run))
@@ -137,7 +145,7 @@ class LocalStore:
         try:
             with os.scandir(folder) as it:
                 for entry in it:
-                    if entry.is_file() and not _is_temp(entry.name):
+                    if entry.is_file(follow_symlinks=False) and not _is_temp(entry.name):
                         out[entry.name] = entry.stat().st_size
         except FileNotFoundError:
             pass
@@ -152,11 +160,12 @@ class LocalStore:
         for path in self.root.rglob("*"):
             if path.is_file() and not _is_temp(path.name):
                 found.append(path.parent.relative_to(self.root).as_posix())
-        return sorted(set(found))
+        return sorted(r for r in set(found) if is_safe_run(r))
 
     def read_text(self, run: str, name: str) -> str | None:
         try:
-            return self._path(run, name).read_text(encoding="utf-8")
+            # A small file of a shared store is data: undecodable bytes are replaced, not fatal.
+            return self._path(run, name).read_bytes().decode("utf-8", "replace")
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -27,7 +27,16 @@ from botocore.config import Config
 
 from action_lib.edges.retry import Reporter, RetriesExhaustedError, RetryPolicy, retry
 from action_lib.errors import InputError, OperationError
-from action_lib.stores.base import AlreadyExistsError, FileStat, Notice, OnBytes, Sink
+from action_lib.stores.base import (
+    AlreadyExistsError,
+    FileStat,
+    Notice,
+    OnBytes,
+    Sink,
+    is_safe_run,
+    safe_name,
+    safe_run,
+)
 from action_lib.stores.s3_errors import S3_RETRY, ShortBodyError, classify, error_code, explain
 from action_lib.stores.s3_writes import (
     DIGEST_KEY,
@@ -136,7 +145,7 @@ class S3Store(_Writes):
 
     # -- plumbing -------------------------------------------------------------------------
     def _key(self, run: str, name: str = "") -> str:
-        parts = [p for p in (self.prefix, run, name) if p]
+        parts = [p for p in (self.prefix, run and safe_run(run), name and safe_name(name)) if p]
         return "/".join(parts) + ("" if name else "/")
 
     def _where(self, key: str) -> str:
@@ -199,7 +208,7 @@ class S3Store(_Writes):
                 found.extend(
                     p["Prefix"][len(base) :].rstrip("/") for p in page.get("CommonPrefixes", [])
                 )
-            return sorted(found)
+            return sorted(r for r in found if is_safe_run(r))
 
         return self._retry(op, f"listing {self.url}")
 
@@ -213,7 +222,7 @@ class S3Store(_Writes):
                 if is_code(exc, _ABSENT):
                     return None
                 raise
-            return self._read_body(got).decode("utf-8")
+            return self._read_body(got).decode("utf-8", "replace")  # store data: never fatal
 
         return self._retry(op, f"reading {self._where(key)}")
 

@@ -23,6 +23,7 @@ from typing import TextIO
 from action_lib.cmakegen import common
 from action_lib.cmakegen import therock as dialect
 from action_lib.cmakegen.dialects import THEROCK
+from action_lib.inputs.untrusted import escape
 from action_lib.therock.build_topology import BuildTopology
 from action_lib.topology.model import Topology
 
@@ -97,12 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         topology = BuildTopology(path)
     except ValueError as exc:
-        print(f"Error loading topology: {exc}", file=sys.stderr)
+        print(f"Error loading topology: {escape(str(exc))}", file=sys.stderr)
         return 2
     errors = topology.validate_topology()
     if errors:
         print("Topology validation errors:", file=sys.stderr)
-        sys.stderr.writelines(f"  - {error}\n" for error in errors)
+        sys.stderr.writelines(f"  - {escape(error)}\n" for error in errors)
         return 2
     if args.validate_only:
         print("Topology validation successful!")

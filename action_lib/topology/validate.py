@@ -8,6 +8,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 
 from action_lib.errors import Finding, InputError
+from action_lib.inputs.paths import (
+    ORIGIN_SCHEMES,
+    commit_problems,
+    origin_problems,
+    relative_path_problems,
+)
 from action_lib.inputs.suggest import suggest
 from action_lib.topology import graph
 from action_lib.topology.model import (
@@ -193,15 +199,12 @@ def _check_ownership(c: _Collector) -> None:
 
     for ss in t.source_sets.values():
         for sub in ss.submodules:
-            claim(
-                f"submodule:{sub}",
-                f"submodule '{sub}'",
-                ss.name,
-                ("source_sets", ss.name, "submodules"),
-            )
+            where = ("source_sets", ss.name, "submodules")
+            _check_submodule_name(c, where, ss.name, sub)
+            claim(f"submodule:{sub}", f"submodule '{sub}'", ss.name, where)
         for ext in ss.external_git_sources:
             where = ("source_sets", ss.name, "external_git_sources")
-            _check_external_path(c, where, ext.name, ext.path)
+            _check_external(c, where, ext.name, ext.path, ext.origin, ext.commit)
             claim(f"path:{ext.path.strip('/')}", f"external path '{ext.path}'", ss.name, where)
         for prefix in ss.path_prefixes:
             where = ("source_sets", ss.name, "path_prefixes")
@@ -227,7 +230,42 @@ def _check_ownership(c: _Collector) -> None:
                 )
 
 
-def _check_external_path(c: _Collector, where: tuple[str, ...], name: str, path: str) -> None:
+# Problems relative_path_problems finds that the "path" findings below already word.
+_WORDED_PATH_PROBLEMS = (
+    "is empty",
+    "is absolute",
+    "names a Windows drive",
+    "leaves its root ('..')",
+)
+
+
+def _unsafe(c: _Collector, where: tuple[str, ...], what: str, value: str) -> None:
+    """One ``unsafe-path`` finding per problem of ``value`` the ``path`` findings do not word."""
+    for problem in relative_path_problems(value):
+        if problem not in _WORDED_PATH_PROBLEMS:
+            c.add(where, "unsafe-path", f"{what} '{value}' {problem}", "use a plain relative path")
+
+
+def _check_submodule_name(c: _Collector, where: tuple[str, ...], owner: str, name: str) -> None:
+    # A submodule name names a folder under .git/modules: the same rules as a path.
+    for problem in relative_path_problems(name):
+        c.add(
+            where,
+            "unsafe-name",
+            f"source set '{owner}' submodule name '{name}' {problem}",
+            "use the name .gitmodules declares",
+        )
+
+
+def _check_external(
+    c: _Collector,
+    where: tuple[str, ...],
+    name: str,
+    path: str,
+    origin: str,
+    commit: str,
+) -> None:
+    """Every problem of one external git source: name, path, origin and commit together."""
     if not ENTITY_NAME.match(name):
         fixed = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         c.add(
@@ -236,19 +274,16 @@ def _check_external_path(c: _Collector, where: tuple[str, ...], name: str, path:
             f"external source name '{name}' is not lower-case-with-hyphens",
             f"rename it to '{fixed}'",
         )
-    if (
-        PurePosixPath(path).is_absolute()
-        or PureWindowsPath(path).is_absolute()
-        or PureWindowsPath(path).drive
-    ):
+    posix = PurePosixPath(path.replace("\\", "/"))
+    absolute = posix.is_absolute() or PureWindowsPath(path).is_absolute()
+    if absolute or PureWindowsPath(path).drive:
         c.add(
             where,
             "path",
             f"external source '{name}' path '{path}' is absolute",
             f"use {EXTERNAL_ROOT}/{name}",
         )
-        return
-    parts = PurePosixPath(path.replace("\\", "/")).parts
+    parts = posix.parts
     if ".." in parts:
         c.add(
             where,
@@ -256,33 +291,46 @@ def _check_external_path(c: _Collector, where: tuple[str, ...], name: str, path:
             f"external source '{name}' path '{path}' leaves the repository",
             "remove '..'",
         )
-    elif len(parts) < 2 or parts[0] != EXTERNAL_ROOT:
+    if len(parts) < 2 or parts[0] != EXTERNAL_ROOT:
         c.add(
             where,
             "path",
             f"external source '{name}' path '{path}' is not under {EXTERNAL_ROOT}/",
             f"external sources are cloned under {EXTERNAL_ROOT}/; use {EXTERNAL_ROOT}/{name}",
         )
+    if path:
+        _unsafe(c, where, f"external source '{name}' path", path)
+    for problem in origin_problems(origin):
+        c.add(
+            where,
+            "origin",
+            f"external source '{name}' origin '{origin}' {problem}",
+            f"use a URL ({', '.join(s + '://' for s in ORIGIN_SCHEMES)}) or an absolute path",
+        )
+    for problem in commit_problems(commit):
+        c.add(where, "commit", f"external source '{name}' commit '{commit}' {problem}")
 
 
 def _check_path_prefix(c: _Collector, where: tuple[str, ...], owner: str, prefix: str) -> None:
     posix = PurePosixPath(prefix.replace("\\", "/"))
     if not prefix.strip("/"):
         c.add(where, "path", f"source set '{owner}' has an empty path prefix", "remove it")
-    elif posix.is_absolute() or PureWindowsPath(prefix).drive:
+        return
+    if posix.is_absolute() or PureWindowsPath(prefix).drive:
         c.add(
             where,
             "path",
             f"source set '{owner}' path prefix '{prefix}' is absolute",
             "use a path relative to the repository root",
         )
-    elif ".." in posix.parts:
+    if ".." in posix.parts:
         c.add(
             where,
             "path",
             f"source set '{owner}' path prefix '{prefix}' leaves the repository",
             "remove '..'",
         )
+    _unsafe(c, where, f"source set '{owner}' path prefix", prefix)
 
 
 def _check_membership(c: _Collector) -> None:
