@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from action_lib.cache.keys import INBOUND, UPSTREAM
+from action_lib.inputs.untrusted import escape
 
 SHORT = 12
 
@@ -36,7 +37,12 @@ def _short(value: str | None) -> str:
 
 def describe(change: InputChange, kinds: Mapping[str, str] | None = None) -> str:
     """One line: ``submodule rocm-libraries 1a2b3c -> 4d5e6f``, ``cmake/: tree 9f01 -> 7e22``,
-    ``inbound blas_lib_gfx94X-dcgpu.tar.zst: digest ... -> ...``."""
+    ``inbound blas_lib_gfx94X-dcgpu.tar.zst: digest ... -> ...``. Input names are paths and
+    values of the checkout (a pull request's): escaped, so no line can start a workflow command."""
+    return escape(_describe(change, kinds))
+
+
+def _describe(change: InputChange, kinds: Mapping[str, str] | None) -> str:
     old, new = _short(change.old), _short(change.new)
     kind, _, what = change.name.partition(":")
     how = (kinds or {}).get(change.name, "")

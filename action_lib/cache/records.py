@@ -18,6 +18,8 @@ from types import MappingProxyType
 from typing import Any
 
 from action_lib.artifacts.names import GENERIC
+from action_lib.inputs.paths import component_problems, run_folder_problems
+from action_lib.inputs.untrusted import escape
 
 CACHE_ROOT = "cache"  # the store folder of the records, beside the run folders
 LATEST = "latest"
@@ -126,11 +128,19 @@ def parse_record(text: str) -> CacheRecord:
     for name in ("key", "content_key"):
         if not _HEX64.match(data[name]):
             raise ValueError(f"'{name}' is not a sha256")
+    # A record may come from a store others write: its run and archive names become store
+    # paths only when they are well-formed.
+    bad_run = run_folder_problems(data["run"])
+    if bad_run:
+        raise ValueError(f"run '{escape(data['run'], 80)}' {bad_run[0]}")
     raw = data.get("archives")
     if not isinstance(raw, dict) or not raw:
         raise ValueError("'archives' is missing or empty")
     archives: dict[str, ArchiveRef] = {}
     for name, ref in raw.items():
+        bad_name = component_problems(name)
+        if bad_name:
+            raise ValueError(f"archive name '{escape(name, 80)}' {bad_name[0]}")
         if not (
             isinstance(ref, dict)
             and isinstance(ref.get("digest"), str)
@@ -138,7 +148,7 @@ def parse_record(text: str) -> CacheRecord:
             and isinstance(ref.get("size"), int)
             and isinstance(ref.get("fingerprint", ""), str)
         ):
-            raise ValueError(f"archive '{name}' is malformed")
+            raise ValueError(f"archive '{escape(name, 80)}' is malformed")
         archives[name] = ArchiveRef(ref["digest"], ref["size"], ref.get("fingerprint", ""))
     return CacheRecord(
         stage=data["stage"],

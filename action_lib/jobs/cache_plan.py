@@ -25,6 +25,7 @@ from action_lib.cache.keys import KeyComputer, KeyContext, StageKey, job_label
 from action_lib.cache.lookup import latest, lookup, reuse
 from action_lib.cache.records import CacheRecord
 from action_lib.errors import RockshardError
+from action_lib.inputs.untrusted import md
 from action_lib.jobs.model import RunRef
 from action_lib.jobs.stage_artifacts import shard_record_name
 from action_lib.pipeline.config import PipelineConfig, runs_on_text
@@ -306,7 +307,7 @@ def plan_markdown(plan: CachePlan) -> str:
     lines += ["| job | outcome | key | from run / why it missed |", "| --- | --- | --- | --- |"]
     for job in plan.jobs:
         detail = job.source_run if job.outcome == "reused" else job.reason
-        lines.append(f"| {job.label} | {job.outcome} | `{job.key[:12]}` | {detail} |")
+        lines.append(f"| {md(job.label)} | {job.outcome} | `{job.key[:12]}` | {md(detail)} |")
     return "\n".join(lines) + "\n"
 
 
