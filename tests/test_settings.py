@@ -12,6 +12,7 @@ from action_lib.cli import common
 from action_lib.errors import InputError
 from action_lib.settings import stage as stage_settings
 from action_lib.settings.layers import Layers, Source, action_inputs
+from action_lib.settings.pipeline_file import load_pipeline_config
 from action_lib.settings.store import store_settings
 
 CASES = [
@@ -118,3 +119,26 @@ def test_family_alias_and_one_family_only() -> None:
     args = parser.parse_args(["--amdgpu-family", "a,b"])
     with pytest.raises(InputError, match="one GPU family; got a, b"):
         common.one_family(Layers(flags=vars(args)))
+
+
+@pytest.mark.parametrize(
+    ("flag", "text", "expected"),
+    [
+        (None, "", 6),
+        (None, "[workflow]\nmax-waves = 3\n", 3),
+        (4, "[workflow]\nmax-waves = 3\n", 4),
+    ],
+    ids=["default", "settings-file", "flag-over-file"],
+)
+def test_max_waves_layers(tmp_path: Path, flag: int | None, text: str, expected: int) -> None:
+    settings = tmp_path / "rockshard-pipeline.toml"
+    settings.write_text(text, encoding="utf-8")
+    config = load_pipeline_config(settings, tmp_path / "BUILD_TOPOLOGY.toml", ())
+    args = argparse.Namespace(max_waves=flag)
+    assert common.max_waves(args, config) == expected
+
+
+def test_max_waves_out_of_range_names_the_flag(tmp_path: Path) -> None:
+    config = load_pipeline_config(None, tmp_path / "BUILD_TOPOLOGY.toml", ())
+    with pytest.raises(InputError, match=r"max-waves 13 \(from flag --max-waves\) must be from 1"):
+        common.max_waves(argparse.Namespace(max_waves=13), config)

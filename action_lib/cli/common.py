@@ -8,6 +8,7 @@ as flags; ``--gha`` (kept for callers of earlier versions) also reads ``INPUT_*`
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from action_lib.errors import InputError
 from action_lib.inputs.lists import parse_list
 from action_lib.inputs.untrusted import escape
 from action_lib.jobs.model import RunRef, StageJob
+from action_lib.pipeline.config import DEFAULT_MAX_WAVES, MAX_WAVES, PipelineConfig
 from action_lib.settings import environment
 from action_lib.settings.layers import Layers, Setting, action_inputs
 from action_lib.settings.store import StoreSettings, store_settings
@@ -266,3 +268,13 @@ def store_context(args: argparse.Namespace, *, run_id: object = _KEEP) -> Contex
         settings,
         lay,
     )
+
+
+def max_waves(args: argparse.Namespace, config: PipelineConfig) -> int:
+    """How many wave jobs: ``--max-waves``, else ``[workflow] max-waves`` of the settings file,
+    else 6. InputError naming where the value came from when it is out of range."""
+    lay = dataclasses.replace(layers(args), file=config.file_layer())
+    got = lay.resolve(DEFAULT_MAX_WAVES, flag="max_waves", file="max-waves")
+    if not 1 <= got.value <= MAX_WAVES:
+        raise InputError(f"max-waves {got.describe()} must be from 1 to {MAX_WAVES}")
+    return got.value

@@ -16,7 +16,7 @@ from action_lib.edges import gha
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.inputs.lists import parse_list
 from action_lib.inputs.untrusted import escape, md
-from action_lib.pipeline.config import MAX_WAVES, PipelineConfig
+from action_lib.pipeline.config import PipelineConfig
 from action_lib.pipeline.matrix import (
     Plan,
     check_job_outputs,
@@ -53,9 +53,7 @@ def _matrix(args: argparse.Namespace) -> int:
             topology, list(topology.build_stages), repo=args.repo, platform=cond.platform
         )
     plan = plan_pipeline(topology, cond, families, config, stages, sparse)
-    max_waves = args.max_waves or config.max_waves
-    if not 1 <= max_waves <= MAX_WAVES:
-        raise InputError(f"--max-waves must be from 1 to {MAX_WAVES}")
+    max_waves = common.max_waves(args, config)
     summary: list[str] = []
     outputs: dict[str, str] = {}
     cached: list[dict[str, Any]] | None = None
@@ -245,7 +243,7 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--max-waves",
         type=int,
-        default=0,
+        default=None,
         help="wave jobs in the workflow (default: from settings, 6)",
     )
     p.add_argument(

@@ -19,7 +19,7 @@ def _workflow(args: argparse.Namespace) -> int:
     own = config.platform_settings(args.platform)  # the setup and assembly jobs' runner
     opts = WorkflowOptions(
         platform=args.platform,
-        max_waves=args.max_waves or config.max_waves,
+        max_waves=common.max_waves(args, config),
         topology=args.topology.as_posix(),
         dialect=args.dialect,
         runs_on=own.runs_on,
@@ -53,7 +53,9 @@ def register(commands: Any) -> None:
         default=None,
         help="pipeline settings (default: rockshard-pipeline.toml beside the topology)",
     )
-    p.add_argument("--max-waves", type=int, default=0, help="wave jobs (default: from settings, 6)")
+    p.add_argument(
+        "--max-waves", type=int, default=None, help="wave jobs (default: from settings, 6)"
+    )
     p.add_argument(
         "--dialect",
         choices=("therock", "rockshard"),

@@ -60,6 +60,15 @@ class PipelineConfig:
     where: Mapping[tuple[str, ...], int] = field(default_factory=dict)  # layer key -> line
     inputs: InputsConfig = field(default_factory=InputsConfig)  # [inputs]: what builds read
 
+    def file_layer(self) -> dict[str, tuple[object, str]]:
+        """The ``[workflow]`` values this file sets, each with its ``file:line``: the settings
+        file layer of :class:`~action_lib.settings.layers.Layers`."""
+        out: dict[str, tuple[object, str]] = {}
+        line = self.where.get(("workflow", "max-waves"))
+        if line is not None:
+            out["max-waves"] = (self.max_waves, f"{self.path}:{line}")
+        return out
+
     def platform_settings(self, platform: str) -> JobSettings:
         """The settings of a job of ``platform`` that no stage table names (setup, assembly)."""
         return self.settings("", platform)
@@ -224,6 +233,8 @@ def parse_pipeline_config(text: str, path: str, stages: tuple[str, ...] = ()) ->
         value = workflow.get(key, limits[key])
         if _int_in(value, 1, tops[key]):
             limits[key] = int(value)
+            if key in workflow:
+                at[("workflow", key)] = reader.line("workflow", key)
         else:
             reader.add("type", f"'{key}' must be an integer from 1 to {tops[key]}", "workflow", key)
     store = parse_store_table(reader, data.get("store", {}))
