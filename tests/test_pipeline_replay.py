@@ -320,6 +320,10 @@ def test_product_tools_and_tests_run_every_targets_kernels(
     assert output.rstrip().endswith("ok"), output
 
 
+# The S3 path under act is in the default suite through tests/test_consumer_act.py (every job
+# of another repository's pipeline through S3) and tests/test_cache_flow.py; this whole-pipeline
+# variant is in `pytest --slow` to keep make test under 15 minutes on 2 cores.
+@pytest.mark.slow
 def test_replay_with_the_s3_store(
     linux_replay: ReplayRun,
     moto_endpoint: str,

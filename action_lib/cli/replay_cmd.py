@@ -77,6 +77,10 @@ def _replay(args: argparse.Namespace) -> int:
         value = environment.get(key)
         if value:
             secrets[key] = value
+            # A pull request's jobs get the untrusted keys; here they are the same keys, so a
+            # pull request's stage-cache step can read the trusted store's records, as on
+            # GitHub where the untrusted key may read it (or the store is public-read).
+            secrets[f"UNTRUSTED_{key}"] = value
     inputs = {"amdgpu-families": args.amdgpu_families, "store": args.store}
     # Other events have no inputs: the workflow reads the families and store from variables.
     variables = {"ROCKSHARD_AMDGPU_FAMILIES": args.amdgpu_families, "ROCKSHARD_STORE": args.store}
