@@ -9,7 +9,7 @@ import pytest
 
 from action_lib.cache.classify import PatternSet
 from action_lib.cache.explain import describe, diff_inputs, explain_lines
-from action_lib.cache.inputs_config import DEFAULT_EVERY_STAGE, InputsConfig
+from action_lib.cache.inputs_config import DEFAULT_EVERY_STAGE, InputsConfig, rules_from_file
 from action_lib.cache.records import (
     ArchiveRef,
     CacheRecord,
@@ -200,3 +200,31 @@ def test_therock_preset_reads_clean(therock_topology_path: Path) -> None:
     assert declared == set(topology.build_stages)
     assert "build_tools/github_actions/" in config.inputs.no_stage
     assert "build_tools/" in config.inputs.every_stage
+
+
+@pytest.mark.parametrize(
+    ("text", "affects_all", "affects_none"),
+    [
+        (
+            '[inputs]\nevery-stage = ["cmake/"]\nno-stage = ["docs/"]\n[workflow]\nmax-waves = 3\n',
+            ("cmake/", "BUILD_TOPOLOGY.toml", ".gitmodules"),
+            ("docs/",),
+        ),
+        ('[impact]\naffects_all = ["x/"]\naffects_none = ["y/"]\n', ("x/",), ("y/",)),
+    ],
+    ids=["settings-file-inputs", "impact-table"],
+)
+def test_one_rules_file_reader_for_impact_and_simulate(
+    text: str, affects_all: tuple[str, ...], affects_none: tuple[str, ...]
+) -> None:
+    topology = load_topology(REPO / "BUILD_TOPOLOGY.toml")
+    rules = rules_from_file(text, "f.toml", topology)
+    assert rules.affects_all == affects_all and rules.affects_none == affects_none
+
+
+def test_a_rules_file_with_neither_table_is_a_located_error() -> None:
+    topology = load_topology(REPO / "BUILD_TOPOLOGY.toml")
+    with pytest.raises(FindingsError, match=r"no \[impact\] table"):
+        rules_from_file("[workflow]\nmax-waves = 3\n", "f.toml", topology)
+    with pytest.raises(FindingsError, match="every-stage"):
+        rules_from_file('[inputs]\nevery-stage = "cmake/"\n', "f.toml", topology)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from action_lib.impact.rules import ImpactRules
+from action_lib.impact.rules import ImpactRules, parse_rules
 from action_lib.inputs.toml import TomlReader
 from action_lib.sources.layout import norm_path
 from action_lib.topology.model import Topology
@@ -184,3 +184,18 @@ def parse_inputs_table(reader: TomlReader, stages: Sequence[str] = ()) -> Inputs
         origin=reader.path,
         lines=at,
     )
+
+
+def rules_from_file(
+    text: str, file: str, topology: Topology, topology_file: str = "BUILD_TOPOLOGY.toml"
+) -> ImpactRules:
+    """Impact rules from ``file``: its ``[impact]`` table, or, in a pipeline settings file
+    without one, the rules its ``[inputs]`` declaration implies (the declaration the stage
+    keys use, so impact and keys agree). FindingsError for a bad file."""
+    reader = TomlReader(text, file)
+    reader.raise_findings()
+    if "impact" in reader.data or TABLE not in reader.data:
+        return parse_rules(text, file, topology)
+    inputs = parse_inputs_table(reader, tuple(topology.build_stages))
+    reader.raise_findings()
+    return inputs.impact_rules(topology, topology_file)

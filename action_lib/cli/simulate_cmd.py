@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from action_lib.cache.inputs_config import rules_from_file
 from action_lib.cli import common
 from action_lib.cli.output import emit_json
 from action_lib.edges.outputfiles import write_atomic
 from action_lib.errors import EXIT_OK, InputError
 from action_lib.families import TIERS, resolve_families
-from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.impact.rules import ImpactRules
 from action_lib.inputs.lists import parse_list
 from action_lib.simulate.history import ImpactSelection, parse_history, simulate_history
 from action_lib.simulate.render import (
@@ -43,7 +44,7 @@ def _selection(args: argparse.Namespace, topology: Topology, cond: Conditions) -
     """Impact rules, submodules and descriptor folders for replaying the history."""
     rules = ImpactRules()
     if args.rules is not None:
-        rules = parse_rules(_read(args.rules, "impact rules"), str(args.rules), topology)
+        rules = rules_from_file(_read(args.rules, "impact rules"), str(args.rules), topology)
     submodules: tuple[GitSubmodule, ...] = ()
     if args.gitmodules is not None:
         submodules = parse_gitmodules(_read(args.gitmodules, ".gitmodules"), str(args.gitmodules))

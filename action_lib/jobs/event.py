@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from action_lib.cache.inputs_config import rules_from_file
 from action_lib.errors import InputError, OperationError
 from action_lib.github_api.client import DEFAULT_API_URL, ChangedFiles, GitHubClient
 from action_lib.impact.analyze import Change, ImpactReport, compute_impact, everything
-from action_lib.impact.rules import ImpactRules, parse_rules
+from action_lib.impact.rules import ImpactRules
 from action_lib.inputs.paths import commit_problems
 from action_lib.pipeline.trust import EventTrust, event_trust
 from action_lib.settings import environment
@@ -201,7 +202,7 @@ def impact_rules(
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else f"not UTF-8 ({exc.reason})"
             raise InputError(f"cannot read {rules_file}: {reason}") from None
-        rules = parse_rules(text, str(rules_file), topology)
+        rules = rules_from_file(text, str(rules_file), topology)
     folders: dict[str, tuple[str, ...]] = {}
     if descriptor_folders_at is not None:
         runner = runner or GitRunner(retries=2, timeout=600.0)
