@@ -22,40 +22,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@rockshard.invalid",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@rockshard.invalid",
-}
+sys.path.insert(0, str(REPO))
+
+from tests.fixtures.gitrepos import git, snapshot_checkout  # noqa: E402
+
 FOREIGN = ("GITHUB_", "INPUT_", "RUNNER_", "ACT", "THEROCK_", "ROCKSHARD_", "AWS_")
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env={**os.environ, **GIT_ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
-def make_clone(dest: Path) -> None:
-    listed = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for rel in filter(None, listed.split("\0")):
-        source = REPO / rel
-        if source.is_file() or source.is_symlink():
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "base")
 
 
 def replay(clone: Path, root: Path, name: str, families: str) -> tuple[float, dict[str, Any]]:
@@ -104,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = args.keep or Path(tempfile.mkdtemp(prefix="rockshard-cache-replay-"))
     try:
-        clone = root / "clone"
-        make_clone(clone)
+        clone = snapshot_checkout(REPO, root / "clone")
         rows = []
         for name in ("cold", "no-change", "leaf-change"):
             if name == "leaf-change":

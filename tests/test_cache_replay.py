@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from action_lib.stores.base import Store, open_store
-from tests.fixtures.gitrepos import GIT_ENV
+from tests.fixtures.gitrepos import GIT_ENV, snapshot_checkout
 from tests.replay_helpers import REPO, require_act, rockshard, tool_env, tree
 from tests.s3_server import FAKE_CREDENTIALS
 
@@ -87,21 +87,6 @@ def git(cwd: Path, *args: str) -> str:
         ["git", *args], cwd=cwd, env=tool_env(GIT_ENV), capture_output=True, text=True, check=True
     )
     return done.stdout.strip()
-
-
-def make_clone(dest: Path) -> Path:
-    """A repository of this checkout's files (tracked and new, as they are now), one commit."""
-    listed = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for rel in filter(None, listed.split("\0")):
-        source = REPO / rel
-        if source.is_file() or source.is_symlink():
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target, follow_symlinks=False)
-    git(dest, "init", "-q")
-    git(dest, "add", "-A")
-    git(dest, "commit", "-q", "-m", "base")
-    return dest
 
 
 def commit(clone: Path, message: str) -> None:
@@ -199,7 +184,7 @@ class Story:
 
 def tell(root: Path, where: Where) -> Story:
     """Run every replay of the proof in one clone against one store."""
-    clone = make_clone(root / "clone")
+    clone = snapshot_checkout(REPO, root / "clone")
     replays: dict[str, Replayed] = {}
     store = where.open()
 
